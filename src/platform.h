@@ -1,0 +1,36 @@
+/*
+ * platform.h - the boundary between the scheduler and whatever executes
+ * kernels. The CPU platform (platform_cpu.c) runs each simulated core as a
+ * thread; a device platform would poll hardware cores instead.
+ *
+ * The scheduler (scheduler.c) calls the platform only through
+ * pto__platform_ready; the platform calls the scheduler when a kernel
+ * invocation finishes (pto__sched_subtask_done).
+ */
+#ifndef PTO_PLATFORM_H
+#define PTO_PLATFORM_H
+
+#include "runtime_impl.h"
+
+/* Start the cores of rt (rt->cfg.clusters clusters of 1 AIC + 2 AIV).
+ * 0, PTO_ENOMEM or PTO_ESYS. */
+int pto__platform_create(pto_runtime_t *rt, pto_platform_t **out);
+
+/* Stop and join every core. NULL is a no-op. */
+void pto__platform_destroy(pto_platform_t *p);
+
+/* Task t became READY: hand it to a core that can run it (the calling core
+ * itself when it can, else a ready queue plus a wake-up). Any thread;
+ * never blocks. */
+void pto__platform_ready(pto_platform_t *p, pto_task_t *t);
+
+/* After a run drained: wait until no core is still inside scheduler code,
+ * so the time counters are final. Orchestrator only. */
+void pto__platform_quiesce(pto_platform_t *p);
+
+/* Nanoseconds all cores spent on scheduler work and in kernels since
+ * create (counted only with cfg.core_timing). Any thread. */
+void pto__platform_counters(pto_platform_t *p, uint64_t *sched_ns,
+                            uint64_t *kernel_ns);
+
+#endif /* PTO_PLATFORM_H */

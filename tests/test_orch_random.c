@@ -1,0 +1,433 @@
+/*
+ * test_orch_random.c - sequential semantics on random programs (the
+ * promise of DESIGN.md §2): any program computes exactly what running its
+ * tasks one by one in submission order computes.
+ *
+ * A program is a list of ops over two external 16x16 int32 buffers and
+ * runtime-created 4x4 temporaries, inside randomly nested AUTO scopes. Each
+ * op has 1..4 tensor args with random tags (INPUT, INOUT, OUTPUT_EXISTING,
+ * NO_DEP, OUTPUT) on random views: arbitrary rectangles, aligned tiles,
+ * exact repeats, transposed squares and reshaped row blocks. Some ops carry
+ * random explicit deps and some are mixed tasks. The op's effect (apply_op)
+ * reads every INPUT/INOUT view, then writes every INOUT / OUTPUT_EXISTING /
+ * OUTPUT view in argument order; NO_DEP views are not touched.
+ *
+ * The same program runs on the runtime (random clusters, windows down to 4
+ * slots, small pools) and on a sequential reference over separate memory;
+ * every byte must match. A failure prints the seed. PTO_TEST_PROGRAMS sets
+ * how many programs run (default 300).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "pto/pto.h"
+
+#define DIM 16
+#define MAX_OPS 96
+#define MAX_TEMPS 64
+#define MAX_ARGS 4
+
+enum { BUF_A = 0, BUF_B = 1, BUF_TEMP = 2 };
+enum { OP_TASK = 0, OP_BEGIN, OP_END };
+
+typedef struct view_desc {
+    uint8_t buf;       /* BUF_A, BUF_B or BUF_TEMP */
+    uint8_t temp;      /* temp index for BUF_TEMP */
+    uint8_t tag;       /* pto_arg_tag_t */
+    uint8_t kind;      /* 0 rect, 1 transposed square, 2 reshaped rows */
+    uint32_t r, c, h, w;
+} view_desc_t;
+
+typedef struct op {
+    uint8_t type;
+    uint8_t nargs;
+    uint8_t mixed;
+    uint8_t ndeps;
+    uint32_t deps[2];  /* indexes of earlier task ops */
+    view_desc_t arg[MAX_ARGS];
+} op_t;
+
+typedef struct program {
+    uint32_t nops;
+    uint32_t ntemps;
+    op_t ops[MAX_OPS];
+} program_t;
+
+/* ---- random generation ------------------------------------------------- */
+
+static uint64_t rng;
+
+static uint32_t rnd(uint32_t n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng % n);
+}
+
+static void rand_rect(view_desc_t *v, uint32_t dim)
+{
+    uint32_t pick = rnd(4);
+    if (pick == 0) { /* aligned 4x4 tile: exercises the tracker's grid */
+        v->r = 4 * rnd(dim / 4);
+        v->c = 4 * rnd(dim / 4);
+        v->h = v->w = 4;
+    } else if (pick == 1 && dim == DIM) { /* row block */
+        v->r = rnd(dim);
+        v->h = 1 + rnd(dim - v->r);
+        v->c = 0;
+        v->w = dim;
+    } else {
+        v->r = rnd(dim);
+        v->c = rnd(dim);
+        v->h = 1 + rnd(dim - v->r);
+        v->w = 1 + rnd(dim - v->c);
+    }
+    v->kind = 0;
+    if (v->h == v->w && rnd(4) == 0)
+        v->kind = 1;
+    else if (v->c == 0 && v->w == dim && rnd(3) == 0)
+        v->kind = 2;
+}
+
+typedef struct gen_state {
+    uint32_t depth;
+    uint32_t ops_in_scope[8];
+    uint32_t live_temps[MAX_TEMPS]; /* depth+1 of the creating scope */
+    uint32_t ntasks;
+    uint32_t task_ops[MAX_OPS];
+    uint32_t scope_cap;             /* ops per scope holding buffers */
+} gen_state_t;
+
+static void gen_arg(program_t *p, gen_state_t *g, view_desc_t *v)
+{
+    static const uint8_t tags[4] = {PTO_ARG_INPUT, PTO_ARG_INOUT,
+                                    PTO_ARG_OUTPUT_EXISTING, PTO_ARG_NO_DEP};
+    uint32_t live[MAX_TEMPS], nlive = 0;
+    for (uint32_t t = 0; t < p->ntemps; t++)
+        if (g->live_temps[t])
+            live[nlive++] = t;
+    bool can_out = g->depth > 0 && p->ntemps < MAX_TEMPS &&
+                   g->ops_in_scope[g->depth] < g->scope_cap;
+    uint32_t pick = rnd(10);
+    if (pick == 0 && can_out) {
+        v->buf = BUF_TEMP;
+        v->tag = PTO_ARG_OUTPUT;
+        v->temp = (uint8_t)p->ntemps++;
+        v->r = v->c = 0;
+        v->h = v->w = 4;
+        v->kind = 0;
+        /* becomes usable by the next op (gen_task marks it live) */
+        return;
+    }
+    v->tag = tags[rnd(4)];
+    if (pick <= 2 && nlive > 0) {
+        v->buf = BUF_TEMP;
+        v->temp = (uint8_t)live[rnd(nlive)];
+        rand_rect(v, 4);
+        return;
+    }
+    v->buf = (uint8_t)rnd(2);
+    rand_rect(v, DIM);
+}
+
+static void gen_task(program_t *p, gen_state_t *g, op_t *op)
+{
+    op->type = OP_TASK;
+    op->nargs = (uint8_t)(1 + rnd(MAX_ARGS));
+    for (uint32_t i = 0; i < op->nargs; i++)
+        gen_arg(p, g, &op->arg[i]);
+    for (uint32_t i = 0; i < op->nargs; i++)
+        if (op->arg[i].tag == PTO_ARG_OUTPUT)
+            g->live_temps[op->arg[i].temp] = g->depth + 1;
+    op->mixed = rnd(8) == 0;
+    op->ndeps = 0;
+    while (g->ntasks > 0 && op->ndeps < 2 && rnd(4) == 0)
+        op->deps[op->ndeps++] = g->task_ops[rnd(g->ntasks)];
+    g->task_ops[g->ntasks++] = (uint32_t)(op - p->ops);
+    g->ops_in_scope[g->depth]++;
+}
+
+static void gen_end(program_t *p, gen_state_t *g, op_t *op)
+{
+    op->type = OP_END;
+    for (uint32_t t = 0; t < p->ntemps; t++)
+        if (g->live_temps[t] == g->depth + 1)
+            g->live_temps[t] = 0;
+    g->depth--;
+}
+
+static void gen_program(program_t *p, uint64_t seed, uint32_t window)
+{
+    rng = seed * 2654435761u + 88172645463325252ull;
+    memset(p, 0, sizeof(*p));
+    gen_state_t g;
+    memset(&g, 0, sizeof(g));
+    /* A scope holding buffers pins its ring: keep it under the window. */
+    g.scope_cap = window - 2 < 12 ? window - 2 : 12;
+    uint32_t n = 20 + rnd(MAX_OPS - 28);
+    while (p->nops < n) {
+        op_t *op = &p->ops[p->nops++];
+        uint32_t pick = rnd(10);
+        bool full = g.depth > 0 && g.ops_in_scope[g.depth] >= g.scope_cap;
+        if (pick == 0 && g.depth < 3 && !full) {
+            op->type = OP_BEGIN;
+            g.depth++;
+            g.ops_in_scope[g.depth] = 0;
+        } else if ((pick == 1 || full) && g.depth > 0) {
+            gen_end(p, &g, op);
+        } else {
+            gen_task(p, &g, op);
+        }
+    }
+    while (g.depth > 0 && p->nops < MAX_OPS)
+        gen_end(p, &g, &p->ops[p->nops++]);
+}
+
+/* ---- tensors from descriptors ------------------------------------------ */
+
+static int make_view(const pto_tensor_t *base, const view_desc_t *v,
+                     pto_tensor_t *out)
+{
+    uint32_t off[2] = {v->r, v->c}, sh[2] = {v->h, v->w};
+    pto_tensor_t t;
+    int rc = pto_tensor_view(base, off, sh, &t);
+    if (rc != 0)
+        return rc;
+    if (v->kind == 1)
+        return pto_tensor_transpose(&t, 0, 1, out);
+    if (v->kind == 2) {
+        uint32_t flat[1] = {v->h * v->w};
+        return pto_tensor_reshape(&t, flat, 1, out);
+    }
+    *out = t;
+    return 0;
+}
+
+/* ---- the op's effect, shared by the kernel and the reference ------------ */
+
+static int32_t *elem(const pto_tensor_t *t, uint64_t i)
+{
+    uint32_t nd = pto_tensor_ndim(t);
+    uint64_t off = 0;
+    for (uint32_t d = nd; d-- > 0;) {
+        uint32_t ext = pto_tensor_shape(t, d);
+        off += (i % ext) * pto_tensor_stride(t, d);
+        i /= ext;
+    }
+    return (int32_t *)pto_tensor_data(t) + off;
+}
+
+static void apply_op(const pto_tensor_t *const *ts, const uint8_t *tags,
+                     uint32_t n, uint32_t idx)
+{
+    uint32_t s = idx * 7919u;
+    for (uint32_t a = 0; a < n; a++) {
+        if (tags[a] != PTO_ARG_INPUT && tags[a] != PTO_ARG_INOUT)
+            continue;
+        for (uint64_t i = 0; i < pto_tensor_numel(ts[a]); i++)
+            s = s * 31u + (uint32_t)*elem(ts[a], i);
+    }
+    for (uint32_t a = 0; a < n; a++) {
+        bool inout = tags[a] == PTO_ARG_INOUT;
+        if (!inout && tags[a] != PTO_ARG_OUTPUT_EXISTING &&
+            tags[a] != PTO_ARG_OUTPUT)
+            continue;
+        for (uint64_t i = 0; i < pto_tensor_numel(ts[a]); i++) {
+            int32_t *p = elem(ts[a], i);
+            *p = (int32_t)((inout ? (uint32_t)*p * 3u : 0u) + s +
+                           (uint32_t)i);
+        }
+    }
+}
+
+/* scalar 0: op index; scalars 1..n: tags. Mixed: only the AIC part acts. */
+static void k_op(const pto_kernel_ctx_t *c)
+{
+    if (pto_kernel_subtask(c) != PTO_SUBTASK_AIC &&
+        pto_kernel_scalar(c, MAX_ARGS + 1))
+        return;
+    const pto_tensor_t *ts[MAX_ARGS];
+    uint8_t tags[MAX_ARGS];
+    uint32_t n = pto_kernel_tensor_count(c);
+    for (uint32_t a = 0; a < n; a++) {
+        ts[a] = pto_kernel_tensor(c, a);
+        tags[a] = (uint8_t)pto_kernel_scalar(c, 1 + a);
+    }
+    apply_op(ts, tags, n, (uint32_t)pto_kernel_scalar(c, 0));
+}
+
+/* ---- running a program ------------------------------------------------- */
+
+typedef struct world {
+    int32_t a[DIM][DIM], b[DIM][DIM];
+    int32_t temps[MAX_TEMPS][4][4]; /* reference only */
+    pto_tensor_t base[2];
+    pto_tensor_t temp[MAX_TEMPS];
+} world_t;
+
+static void world_init(world_t *w, uint64_t seed)
+{
+    memset(w, 0, sizeof(*w));
+    for (int i = 0; i < DIM; i++)
+        for (int j = 0; j < DIM; j++) {
+            w->a[i][j] = (int32_t)(seed + (uint64_t)(i * DIM + j));
+            w->b[i][j] = (int32_t)(seed * 3 + (uint64_t)(i ^ j));
+        }
+    uint32_t sh[2] = {DIM, DIM};
+    w->base[0] = pto_tensor_external(w->a, sh, 2, PTO_INT32);
+    w->base[1] = pto_tensor_external(w->b, sh, 2, PTO_INT32);
+}
+
+static const pto_tensor_t *desc_base(world_t *w, const view_desc_t *v)
+{
+    return v->buf == BUF_TEMP ? &w->temp[v->temp] : &w->base[v->buf];
+}
+
+typedef struct run_ctx {
+    program_t *p;
+    world_t *w;
+    pto_task_id_t ids[MAX_OPS];
+} run_ctx_t;
+
+/* A temp whose creating submit failed is an invalid tensor: the args
+ * record the error and the (already failed) run stays failed. */
+static void build_args(run_ctx_t *rc, const op_t *op, uint32_t idx,
+                       pto_args_t *a)
+{
+    pto_args_init(a);
+    uint32_t s4[2] = {4, 4};
+    pto_create_info_t ci = pto_create_info(s4, 2, PTO_INT32);
+    for (uint32_t i = 0; i < op->nargs; i++) {
+        const view_desc_t *v = &op->arg[i];
+        pto_tensor_t t;
+        if (v->tag == PTO_ARG_OUTPUT) {
+            pto_args_output(a, &ci);
+            continue;
+        }
+        if (make_view(desc_base(rc->w, v), v, &t) != 0)
+            t.status = PTO_ETENSOR;
+        if (v->tag == PTO_ARG_INPUT)
+            pto_args_input(a, &t);
+        else if (v->tag == PTO_ARG_INOUT)
+            pto_args_inout(a, &t);
+        else if (v->tag == PTO_ARG_OUTPUT_EXISTING)
+            pto_args_output_existing(a, &t);
+        else
+            pto_args_no_dep(a, &t);
+    }
+    pto_args_scalar(a, idx);
+    for (uint32_t i = 0; i < MAX_ARGS; i++)
+        pto_args_scalar(a, i < op->nargs ? op->arg[i].tag : 0);
+    pto_args_scalar(a, op->mixed);
+    for (uint32_t d = 0; d < op->ndeps; d++)
+        pto_args_dep(a, rc->ids[op->deps[d]]);
+}
+
+static void run_task_op(pto_orch_t *o, run_ctx_t *rc, uint32_t idx)
+{
+    const op_t *op = &rc->p->ops[idx];
+    pto_args_t a;
+    build_args(rc, op, idx, &a);
+    const pto_mixed_kernels_t mk = {1, 1, 1};
+    pto_task_id_t id = op->mixed ? pto_submit_mixed(o, &mk, &a)
+                                 : (idx & 1) ? pto_submit_aic(o, 1, &a)
+                                             : pto_submit_aiv(o, 1, &a);
+    rc->ids[idx] = id;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < op->nargs; i++)
+        if (op->arg[i].tag == PTO_ARG_OUTPUT) {
+            const pto_tensor_t *r = pto_args_result(&a, k++);
+            if (r)
+                rc->w->temp[op->arg[i].temp] = *r;
+        }
+}
+
+static void orch_program(pto_orch_t *o, void *u)
+{
+    run_ctx_t *rc = u;
+    for (uint32_t i = 0; i < rc->p->nops; i++) {
+        const op_t *op = &rc->p->ops[i];
+        if (op->type == OP_BEGIN)
+            pto_scope_begin(o, PTO_SCOPE_AUTO);
+        else if (op->type == OP_END)
+            pto_scope_end(o);
+        else
+            run_task_op(o, rc, i);
+    }
+}
+
+static void reference(program_t *p, world_t *w)
+{
+    uint32_t s4[2] = {4, 4};
+    for (uint32_t i = 0; i < p->nops; i++) {
+        const op_t *op = &p->ops[i];
+        if (op->type != OP_TASK)
+            continue;
+        pto_tensor_t ts[MAX_ARGS];
+        const pto_tensor_t *tp[MAX_ARGS];
+        uint8_t tags[MAX_ARGS];
+        for (uint32_t a = 0; a < op->nargs; a++) {
+            const view_desc_t *v = &op->arg[a];
+            if (v->tag == PTO_ARG_OUTPUT) {
+                w->temp[v->temp] =
+                    pto_tensor_external(w->temps[v->temp], s4, 2, PTO_INT32);
+                ts[a] = w->temp[v->temp];
+            } else {
+                REQUIRE(make_view(desc_base(w, v), v, &ts[a]) == 0);
+            }
+            tp[a] = &ts[a];
+            tags[a] = v->tag;
+        }
+        apply_op(tp, tags, op->nargs, i);
+    }
+}
+
+static bool run_one(uint64_t seed)
+{
+    static program_t p;
+    static world_t got, want;
+    static const uint32_t windows[5] = {4, 8, 16, 64, 256};
+    rng = seed + 1;
+    pto_config_t cfg;
+    pto_config_init(&cfg);
+    cfg.clusters = 1 + rnd(4);
+    cfg.task_window = windows[rnd(5)];
+    cfg.heap_bytes = 4096;
+    cfg.tensormap_entries = 64 + 64 * rnd(4);
+    /* Scope-held tasks pin their dependency nodes; 12 ops with up to ~90
+     * producers each must fit, or the run (rightly) reports a deadlock. */
+    cfg.dep_pool_entries = 2048;
+    cfg.spin_us = rnd(2) ? 0 : 20;
+    gen_program(&p, seed, cfg.task_window);
+    pto_runtime_t *rt;
+    REQUIRE(pto_runtime_create(&cfg, &rt) == 0);
+    REQUIRE(pto_kernel_register(rt, 1, k_op, "op") == 0);
+    world_init(&got, seed);
+    world_init(&want, seed);
+    run_ctx_t rc = {&p, &got, {0}};
+    int st = pto_run(rt, orch_program, &rc);
+    reference(&p, &want);
+    bool ok = st == 0 && memcmp(got.a, want.a, sizeof(got.a)) == 0 &&
+              memcmp(got.b, want.b, sizeof(got.b)) == 0;
+    if (!ok)
+        fprintf(stderr, "seed %llu: status %d (%s) clusters %u window %u%s\n",
+                (unsigned long long)seed, st, pto_last_error(rt),
+                cfg.clusters, cfg.task_window,
+                st == 0 ? ": memory differs" : "");
+    pto_runtime_destroy(rt);
+    return ok;
+}
+
+int main(void)
+{
+    const char *env = getenv("PTO_TEST_PROGRAMS");
+    uint64_t n = env ? strtoull(env, NULL, 0) : 300;
+    uint64_t first = getenv("PTO_TEST_SEED")
+                         ? strtoull(getenv("PTO_TEST_SEED"), NULL, 0)
+                         : 1;
+    for (uint64_t s = first; s < first + n; s++)
+        CHECK(run_one(s));
+    return check_result();
+}
