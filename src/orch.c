@@ -246,6 +246,30 @@ static void orch_park(pto_orch_t *o, uint32_t seen_wake)
     o->wait_ns += pto_now_ns() - t0;
 }
 
+/* Announce what tail the orchestrator waits for, then that it waits. */
+static void orch_announce(pto_runtime_t *rt, uint32_t ring, uint32_t seq)
+{
+    /* relaxed: published by the seq_cst store of orch_waiting. */
+    pto_store(&rt->orch_wait_ring, ring, pto_relaxed);
+    pto_store(&rt->orch_wait_seq, seq, pto_relaxed);
+    /* seq_cst store, then the seq_cst tail loads in reclaim: Dekker pair
+     * with the scheduler's seq_cst tail store + waiting load. */
+    pto_store(&rt->orch_waiting, 1, pto_seq_cst);
+}
+
+/* The tail a slot wait needs ring r to reach: one free slot, plus an
+ * eighth of the window of slack so the scheduler wakes us once per batch
+ * rather than once per task - but never past the oldest held task, which
+ * the tail cannot pass (the held stack is in seq order). */
+static uint32_t slot_wait_target(const pto_ring_t *r)
+{
+    uint32_t need = r->alloc_seq - r->window + 2;
+    uint32_t target = need + r->window / 8;
+    if (r->held_n > 0 && pto__seq_before(r->held[0], target))
+        target = pto__seq_before(r->held[0], need) ? need : r->held[0];
+    return target;
+}
+
 /* Wait until `kind` can be satisfied on ring r (need: bytes, nodes or
  * entries). 0, or PTO_EDEADLOCK when it never can be. */
 static int orch_wait(pto_orch_t *o, pto_ring_t *r, pto_wait_kind_t kind,
@@ -256,9 +280,10 @@ static int orch_wait(pto_orch_t *o, pto_ring_t *r, pto_wait_kind_t kind,
     for (;;) {
         /* acquire: pairs with the wake-up increment in scheduler.c. */
         uint32_t w = pto_load(&rt->orch_wake, pto_acquire);
-        /* seq_cst store, then the seq_cst tail loads in reclaim: Dekker
-         * pair with the scheduler's seq_cst tail store + waiting load. */
-        pto_store(&rt->orch_waiting, 1, pto_seq_cst);
+        if (kind == PTO_WAIT_SLOT)
+            orch_announce(rt, r->index, slot_wait_target(r));
+        else
+            orch_announce(rt, PTO_WAIT_ANY_RING, 0);
         reclaim_all(o);
         if (wait_done(o, r, kind, need, heap_off))
             break;
@@ -922,8 +947,13 @@ static void wait_drained(pto_orch_t *o)
     pto_runtime_t *rt = o->rt;
     for (;;) {
         uint32_t w = pto_load(&rt->orch_wake, pto_acquire);
-        /* seq_cst: the Dekker pair of orch_wait, see there. */
-        pto_store(&rt->orch_waiting, 1, pto_seq_cst);
+        /* Wake only when the first ring with live tasks has drained. */
+        reclaim_all(o);
+        uint32_t i = 0;
+        while (i < PTO_RING_DEPTHS - 1 &&
+               pto__ring_live(&rt->rings[i]) == 0)
+            i++;
+        orch_announce(rt, i, rt->rings[i].alloc_seq);
         if (rings_drained(o))
             break;
         orch_park(o, w);

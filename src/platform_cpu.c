@@ -41,6 +41,25 @@
  * fills a mailbox), then reads sleepers / parked. One side always sees the
  * other, so no wake-up is lost.
  *
+ * Spinners. A push wakes a parked core only when no core of that kind is
+ * spinning (spinning[kind] == 0): a spinner will find the task, and waking
+ * more cores than there are CPUs only buys context switches (with 72 core
+ * threads on 2 CPUs, a wake per submit made empty tasks ~30x slower). At
+ * most max_spin cores of a kind spin at once (CPUs - 1, at least 1); the
+ * others park at once. A spinner that finds work while more is queued
+ * wakes one more core, so parallel work still fans out. Pairs: a pusher
+ * pushes then reads spinning (seq_cst); a spinner gives up spinning by
+ * decrementing spinning and then (parking) re-checks the queues, or it
+ * has found work and will come back to the queues after running it.
+ *
+ * Awake cores. Likewise a push wakes nobody while max_awake cores of the
+ * kind are awake (not parked: running, spinning or about to look): they
+ * come back to the queues after their kernel. Queue-driven parallelism is
+ * thus bounded by the CPUs (at least 2 per kind), and an oversubscribed
+ * platform does not pay a futex wake and park per task. Gang work (mailbox)
+ * always wakes its member directly. Pairs: pusher pushes then reads
+ * sleepers; a parking core counts itself in sleepers, then re-checks.
+ *
  * Synchronisation table:
  *   mailbox claim / fill / rollback   any core; CAS 0->1, fill, store 2
  *   mailbox pick-up                   its owner only; load 2, store 0
@@ -52,6 +71,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "futex.h"
 #include "kernel_ctx.h"
@@ -106,7 +126,11 @@ struct pto_platform {
     uint64_t spin_ns;
     uint32_t timing;
     uint32_t started;               /* threads created (for destroy) */
+    uint32_t max_spin;              /* spinners allowed per kind */
+    uint32_t max_awake;             /* awake cores worth waking, per kind */
+    uint32_t ncores_kind[2];
     PTO_ALIGNED_CL _Atomic uint32_t sleepers[2];
+    _Atomic uint32_t spinning[2];
     PTO_ALIGNED_CL _Atomic uint32_t stop;
 };
 
@@ -127,9 +151,21 @@ static void core_wake(pto_core_t *c)
     }
 }
 
-/* Wake one parked core of `kind` (or of either kind for kind 2). */
+/* Wake one parked core of `kind` (or of either kind for kind 2), unless a
+ * core that could take the work is spinning already. */
 static void wake_one(pto_platform_t *p, int kind)
 {
+    for (int k = 0; k < 2; k++) {
+        if (kind != 2 && k != kind)
+            continue;
+        /* seq_cst: the pusher's half of the spinner pair (see top). */
+        if (pto_load(&p->spinning[k], pto_seq_cst) != 0)
+            return;
+        /* seq_cst: the pusher's half of the awake pair (see top). */
+        if (p->ncores_kind[k] - pto_load(&p->sleepers[k], pto_seq_cst) >=
+            p->max_awake)
+            return;
+    }
     for (int k = 0; k < 2; k++) {
         if (kind != 2 && k != kind)
             continue;
@@ -505,19 +541,52 @@ static void core_park(pto_core_t *c)
     pto_store(&c->parked, 0, pto_relaxed);
 }
 
+/* Become a spinner if fewer than max_spin of this kind are. */
+static bool spin_enter(pto_core_t *c)
+{
+    _Atomic uint32_t *n = &c->p->spinning[c->kind];
+    uint32_t v = pto_load(n, pto_relaxed);
+    do {
+        if (v >= c->p->max_spin)
+            return false;
+        /* seq_cst: the spinner's half of the pairs described at the top. */
+    } while (!pto_cas_weak(n, &v, v + 1, pto_seq_cst, pto_relaxed));
+    return true;
+}
+
+/* Spin for spin_ns; true when work showed up. */
+static bool spin_for_work(pto_core_t *c)
+{
+    pto_platform_t *p = c->p;
+    uint64_t start = pto_now_ns();
+    for (uint32_t i = 1;; i++) {
+        if (has_work(c) || stopping(p))
+            return true;
+        pto_cpu_relax();
+        if (i % PTO_SPIN_CHECK_EVERY == 0 &&
+            pto_now_ns() - start >= p->spin_ns)
+            return false;
+    }
+}
+
 static void core_idle(pto_core_t *c)
 {
     pto_platform_t *p = c->p;
     /* release: the run's counters this core added are visible to quiesce. */
     pto_store(&c->busy, 0, pto_release);
-    uint64_t start = pto_now_ns();
-    for (uint32_t i = 1;; i++) {
-        if (has_work(c) || stopping(p))
+    bool crowded = p->ncores_kind[c->kind] -
+                       pto_load(&p->sleepers[c->kind], pto_relaxed) >
+                   p->max_awake;
+    if (p->spin_ns > 0 && !crowded && spin_enter(c)) {
+        bool found = spin_for_work(c);
+        pto_fetch_sub(&p->spinning[c->kind], 1, pto_seq_cst);
+        if (found) {
+            /* Leaving the spinners: if more than we can take is queued,
+             * hand the search on to a parked core. */
+            if (pto__rq_size_hint(&c->rt->rq[own_shapes[c->kind][0]]) > 1)
+                wake_one(p, (int)c->kind);
             return;
-        pto_cpu_relax();
-        if (i % PTO_SPIN_CHECK_EVERY == 0 &&
-            pto_now_ns() - start >= p->spin_ns)
-            break;
+        }
     }
     core_park(c);
 }
@@ -557,6 +626,12 @@ int pto__platform_create(pto_runtime_t *rt, pto_platform_t **out)
     p->nclusters = rt->cfg.clusters;
     p->ncores = 3 * p->nclusters;
     p->spin_ns = (uint64_t)rt->cfg.spin_us * 1000u;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    /* One CPU is the orchestrator's; spinning beyond the rest is waste. */
+    p->max_spin = cpus > 2 ? (uint32_t)(cpus - 1) : 1u;
+    p->max_awake = cpus > 2 ? (uint32_t)cpus : 2u;
+    p->ncores_kind[PTO_KIND_AIC] = p->nclusters;
+    p->ncores_kind[PTO_KIND_AIV] = 2 * p->nclusters;
     p->timing = rt->cfg.core_timing;
     p->cores = aligned_alloc(PTO_CACHELINE, sizeof(pto_core_t) * p->ncores);
     p->clusters = aligned_alloc(PTO_CACHELINE,

@@ -55,4 +55,12 @@ static inline bool pto__rq_nonempty(pto_ready_queue_t *q)
     return pto_load(&q->tail, pto_seq_cst) != pto_load(&q->head, pto_seq_cst);
 }
 
+/* Queued items, as a hint (relaxed; may be stale or momentarily off). */
+static inline uint64_t pto__rq_size_hint(pto_ready_queue_t *q)
+{
+    uint64_t t = pto_load(&q->tail, pto_relaxed);
+    uint64_t h = pto_load(&q->head, pto_relaxed);
+    return t > h ? t - h : 0;
+}
+
 #endif /* PTO_READY_QUEUE_H */

@@ -68,10 +68,17 @@ struct pto_runtime {
     /* Orchestrator parking: the scheduler bumps orch_wake and wakes it after
      * advancing a ring tail, if orch_waiting is set (Dekker pair: the
      * orchestrator sets waiting then re-checks the tails; the scheduler
-     * stores a tail then checks waiting; both seq_cst). */
+     * stores a tail then checks waiting; both seq_cst) and the tail meets
+     * the orchestrator's target: ring orch_wait_ring reaching orch_wait_seq,
+     * or any move when the ring is PTO_WAIT_ANY_RING. The target is written
+     * before waiting is set, so a scheduler that sees waiting sees it. */
     PTO_ALIGNED_CL _Atomic uint32_t orch_wake;
     _Atomic uint32_t orch_waiting;
+    _Atomic uint32_t orch_wait_ring;
+    _Atomic uint32_t orch_wait_seq;
 };
+
+#define PTO_WAIT_ANY_RING UINT32_MAX
 
 /* Record the first failure of the run (any thread). Returns `code`. */
 int pto__run_fail(pto_runtime_t *rt, int code, const char *fmt, ...)

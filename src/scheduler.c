@@ -115,14 +115,24 @@ void pto__sched_drop_ref(pto_runtime_t *rt, pto_task_t *t)
     pto__sched_advance(rt, &rt->rings[t->ring]);
 }
 
-static void wake_orchestrator(pto_runtime_t *rt)
+/* Ring r's tail moved to `tail`: wake the orchestrator if it waits for
+ * that (each wake is a system call, so it names the tail it needs). */
+static void wake_orchestrator(pto_runtime_t *rt, const pto_ring_t *r,
+                              uint32_t tail)
 {
     /* seq_cst: the tail store (seq_cst, in advance_locked) and this load
      * form the Dekker pair with the orchestrator's park (orch.c). */
-    if (pto_load(&rt->orch_waiting, pto_seq_cst)) {
-        pto_fetch_add(&rt->orch_wake, 1, pto_release);
-        pto_futex_wake(&rt->orch_wake, 1);
-    }
+    if (!pto_load(&rt->orch_waiting, pto_seq_cst))
+        return;
+    /* relaxed: written before the waiting flag we just read (see
+     * runtime_impl.h). */
+    uint32_t ring = pto_load(&rt->orch_wait_ring, pto_relaxed);
+    if (ring != PTO_WAIT_ANY_RING &&
+        (ring != r->index ||
+         pto__seq_before(tail, pto_load(&rt->orch_wait_seq, pto_relaxed))))
+        return;
+    pto_fetch_add(&rt->orch_wake, 1, pto_release);
+    pto_futex_wake(&rt->orch_wake, 1);
 }
 
 /* Scan and publish under the lock; returns the new tail. */
@@ -148,13 +158,14 @@ static uint32_t advance_locked(pto_ring_t *r)
 void pto__sched_advance(pto_runtime_t *rt, pto_ring_t *r)
 {
     bool moved = false;
+    uint32_t t = 0;
     for (;;) {
         uint32_t unlocked = 0;
         if (!pto_cas(&r->advance_lock, &unlocked, 1, pto_seq_cst,
                      pto_seq_cst))
             break; /* the holder's re-check will see our CONSUMED */
         uint32_t before = pto_load(&r->tail, pto_relaxed);
-        uint32_t t = advance_locked(r);
+        t = advance_locked(r);
         moved |= t != before;
         pto_store(&r->advance_lock, 0, pto_seq_cst);
         uint32_t head = pto_load(&r->head, pto_acquire);
@@ -164,5 +175,5 @@ void pto__sched_advance(pto_runtime_t *rt, pto_ring_t *r)
             break;
     }
     if (moved)
-        wake_orchestrator(rt);
+        wake_orchestrator(rt, r, t);
 }
