@@ -15,8 +15,10 @@
  *
  * Tracked tensors. Every tensor argument except NO_DEP and OUTPUT is
  * tracked, unless it is *manual-local*: created inside the outermost open
- * MANUAL scope. Manual-local tensors are ordered by explicit deps only and
- * their creators are not retained implicitly (the explicit dep retains).
+ * MANUAL scope. Manual-local tensors are ordered by explicit deps only (no
+ * lookup, no insert); their creators are still kept alive (not ordered)
+ * until the accessing task is done, so buffer lifetime never depends on
+ * the user's deps. docs/manual-scope.md states the rules.
  *
  * Blocking. Only orch_wait() blocks. It parks on rt->orch_wake (futex)
  * after announcing itself in rt->orch_waiting; scheduler.c wakes it whenever a
@@ -61,10 +63,14 @@ int pto__orch_create(pto_runtime_t *rt, pto_orch_t **out)
     if (!o)
         return PTO_ENOMEM;
     o->rt = rt;
-    /* Tracker hits are bounded by its entries; explicit deps and creators
-     * by the args capacities. */
-    o->prod_cap = rt->cfg.tensormap_entries + PTO_MAX_EXPLICIT_DEPS +
-                  PTO_MAX_TENSOR_ARGS;
+    /* Tracker hits are bounded by its entries, explicit deps and creators
+     * by the args capacities; an element access in a MANUAL scope may list
+     * every live task (collect_manual_tasks). */
+    uint32_t live = PTO_RING_DEPTHS * rt->cfg.task_window;
+    uint32_t hits = rt->cfg.tensormap_entries > live
+                        ? rt->cfg.tensormap_entries
+                        : live;
+    o->prod_cap = hits + PTO_MAX_EXPLICIT_DEPS + PTO_MAX_TENSOR_ARGS;
     o->prod = malloc(sizeof(*o->prod) * o->prod_cap);
     o->prod_flags = malloc(o->prod_cap);
     if (!o->prod || !o->prod_flags) {
@@ -496,15 +502,15 @@ static void collect_tensor_producers(pto_orch_t *o, const pto_args_t *a)
         if (tracked)
             pto__tensormap_lookup(o->rt->tmap, t, tag != PTO_ARG_INPUT,
                                   tracker_emit, o);
-        /* The creator of a runtime tensor is ordered before every access
-         * and kept alive until the accessing task is done. NO_DEP only
-         * keeps it alive; manual-local ones rely on explicit deps. */
-        if ((t->flags & PTO_TENSOR_F_RUNTIME) &&
-            (tracked || tag == PTO_ARG_NO_DEP))
+        /* The creator of a runtime tensor is ordered before every tracked
+         * access and kept alive until the accessing task is done. Untracked
+         * ones (NO_DEP; manual-local, ordered by explicit deps) are only
+         * kept alive: a retain-only node costs one CAS and makes a missing
+         * explicit dep a wrong order at worst, never a use-after-free. */
+        if (t->flags & PTO_TENSOR_F_RUNTIME)
             add_producer(o, t->owner,
-                         tag == PTO_ARG_NO_DEP
-                             ? PTO_PROD_RETAIN
-                             : PTO_PROD_EDGE | PTO_PROD_RETAIN);
+                         tracked ? PTO_PROD_EDGE | PTO_PROD_RETAIN
+                                 : PTO_PROD_RETAIN);
     }
 }
 
@@ -1016,6 +1022,20 @@ static void wait_producers(pto_orch_t *o)
     o->wait_ns += pto_now_ns() - t0;
 }
 
+/* Every live task of the rings the open MANUAL scopes submit to: the
+ * accesses of manual-local tensors are not tracked, so any of them may
+ * touch the element. */
+static void collect_manual_tasks(pto_orch_t *o)
+{
+    for (uint32_t i = ring_of_depth(o->manual_depth); i < PTO_RING_DEPTHS;
+         i++) {
+        pto_ring_t *r = &o->rt->rings[i];
+        reclaim(o, r);
+        for (uint32_t s = r->seen_tail; s != r->alloc_seq; s++)
+            add_producer(o, pto__task_make_id(i, s), PTO_PROD_EDGE);
+    }
+}
+
 static int element_view(pto_orch_t *o, const pto_tensor_t *t,
                         const uint32_t *idx, pto_tensor_t *elem)
 {
@@ -1056,6 +1076,8 @@ static int element_access(pto_orch_t *o, const char *call,
     bool tracked = is_tracked(o, &elem, write ? PTO_ARG_INOUT : PTO_ARG_INPUT);
     if (tracked)
         pto__tensormap_lookup(o->rt->tmap, &elem, write, tracker_emit, o);
+    else
+        collect_manual_tasks(o);
     if (elem.flags & PTO_TENSOR_F_RUNTIME)
         add_producer(o, elem.owner, PTO_PROD_EDGE);
     wait_producers(o);

@@ -4,7 +4,12 @@
  * tasks one by one in submission order computes.
  *
  * A program is a list of ops over two external 16x16 int32 buffers and
- * runtime-created 4x4 temporaries, inside randomly nested AUTO scopes. Each
+ * runtime-created 4x4 temporaries, inside randomly nested AUTO and MANUAL
+ * scopes. Inside a MANUAL scope, temporaries created there (manual-local)
+ * are ordered by explicit deps only: the generator threads each access to
+ * such a temporary after the previous one (as a user must); everything
+ * else (external buffers, older temporaries) relies on automatic tracking
+ * across the boundary, in both directions. Each
  * op has 1..4 tensor args with random tags (INPUT, INOUT, OUTPUT_EXISTING,
  * NO_DEP, OUTPUT) on random views: arbitrary rectangles, aligned tiles,
  * exact repeats, transposed squares and reshaped row blocks. Some ops carry
@@ -44,7 +49,8 @@ typedef struct op {
     uint8_t nargs;
     uint8_t mixed;
     uint8_t ndeps;
-    uint32_t deps[2];  /* indexes of earlier task ops */
+    uint8_t mode;      /* OP_BEGIN: pto_scope_mode_t */
+    uint32_t deps[8];  /* indexes of earlier task ops */
     view_desc_t arg[MAX_ARGS];
 } op_t;
 
@@ -98,7 +104,33 @@ typedef struct gen_state {
     uint32_t ntasks;
     uint32_t task_ops[MAX_OPS];
     uint32_t scope_cap;             /* ops per scope holding buffers */
+    uint32_t manual_depth;          /* outermost MANUAL scope, 0: none */
+    bool temp_local[MAX_TEMPS];     /* created inside a MANUAL scope */
+    uint32_t last_touch[MAX_TEMPS]; /* op that last accessed it, or NIL */
 } gen_state_t;
+
+#define NIL UINT32_MAX
+
+static void add_dep(op_t *op, uint32_t dep)
+{
+    for (uint32_t d = 0; d < op->ndeps; d++)
+        if (op->deps[d] == dep)
+            return;
+    op->deps[op->ndeps++] = dep;
+}
+
+/* Manual-local temporaries: order this op after the previous access. */
+static void thread_manual_deps(gen_state_t *g, op_t *op, uint32_t self)
+{
+    for (uint32_t i = 0; i < op->nargs; i++) {
+        const view_desc_t *v = &op->arg[i];
+        if (v->buf != BUF_TEMP || !g->temp_local[v->temp])
+            continue;
+        if (g->last_touch[v->temp] != NIL && g->last_touch[v->temp] != self)
+            add_dep(op, g->last_touch[v->temp]);
+        g->last_touch[v->temp] = self;
+    }
+}
 
 static void gen_arg(program_t *p, gen_state_t *g, view_desc_t *v)
 {
@@ -138,14 +170,20 @@ static void gen_task(program_t *p, gen_state_t *g, op_t *op)
     op->nargs = (uint8_t)(1 + rnd(MAX_ARGS));
     for (uint32_t i = 0; i < op->nargs; i++)
         gen_arg(p, g, &op->arg[i]);
+    uint32_t self = (uint32_t)(op - p->ops);
     for (uint32_t i = 0; i < op->nargs; i++)
-        if (op->arg[i].tag == PTO_ARG_OUTPUT)
-            g->live_temps[op->arg[i].temp] = g->depth + 1;
+        if (op->arg[i].tag == PTO_ARG_OUTPUT) {
+            uint32_t t = op->arg[i].temp;
+            g->live_temps[t] = g->depth + 1;
+            g->temp_local[t] = g->manual_depth != 0;
+            g->last_touch[t] = NIL;
+        }
     op->mixed = rnd(8) == 0;
     op->ndeps = 0;
     while (g->ntasks > 0 && op->ndeps < 2 && rnd(4) == 0)
-        op->deps[op->ndeps++] = g->task_ops[rnd(g->ntasks)];
-    g->task_ops[g->ntasks++] = (uint32_t)(op - p->ops);
+        add_dep(op, g->task_ops[rnd(g->ntasks)]);
+    thread_manual_deps(g, op, self);
+    g->task_ops[g->ntasks++] = self;
     g->ops_in_scope[g->depth]++;
 }
 
@@ -155,6 +193,8 @@ static void gen_end(program_t *p, gen_state_t *g, op_t *op)
     for (uint32_t t = 0; t < p->ntemps; t++)
         if (g->live_temps[t] == g->depth + 1)
             g->live_temps[t] = 0;
+    if (g->manual_depth == g->depth)
+        g->manual_depth = 0;
     g->depth--;
 }
 
@@ -173,8 +213,13 @@ static void gen_program(program_t *p, uint64_t seed, uint32_t window)
         bool full = g.depth > 0 && g.ops_in_scope[g.depth] >= g.scope_cap;
         if (pick == 0 && g.depth < 3 && !full) {
             op->type = OP_BEGIN;
+            /* AUTO inside MANUAL is an error: only MANUAL nests there. */
+            op->mode = (g.manual_depth || rnd(2)) ? PTO_SCOPE_MANUAL
+                                                  : PTO_SCOPE_AUTO;
             g.depth++;
             g.ops_in_scope[g.depth] = 0;
+            if (op->mode == PTO_SCOPE_MANUAL && !g.manual_depth)
+                g.manual_depth = g.depth;
         } else if ((pick == 1 || full) && g.depth > 0) {
             gen_end(p, &g, op);
         } else {
@@ -350,7 +395,7 @@ static void orch_program(pto_orch_t *o, void *u)
     for (uint32_t i = 0; i < rc->p->nops; i++) {
         const op_t *op = &rc->p->ops[i];
         if (op->type == OP_BEGIN)
-            pto_scope_begin(o, PTO_SCOPE_AUTO);
+            pto_scope_begin(o, (pto_scope_mode_t)op->mode);
         else if (op->type == OP_END)
             pto_scope_end(o);
         else

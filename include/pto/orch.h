@@ -52,17 +52,28 @@ PTO_API int pto_scope_end(pto_orch_t *o);
 
 /*
  * Block form:  PTO_SCOPE(o, PTO_SCOPE_AUTO) { ...submits... }
- * The body runs once, between pto_scope_begin and pto_scope_end. It is a
- * for-loop underneath, so `break` leaves the body early and still ends the
- * scope; `continue` does the same. `return` (or goto out of the block) skips
- * pto_scope_end: the scope stays open, and pto_run then fails the run with
- * PTO_ESCOPE ("scope opened at depth N was never closed") after ending it, so
- * the mistake is reported, not silently repaired. If pto_scope_begin fails
- * the body does not run.
+ * The body runs once, between pto_scope_begin and pto_scope_end (two nested
+ * for-loops underneath). `break` and `continue` leave the body early and
+ * still end the scope; they do not reach a loop around the PTO_SCOPE.
+ * `return` (or goto out of the block) skips pto_scope_end: the scope stays
+ * open, and pto_run then fails the run with PTO_ESCOPE ("scope opened at
+ * depth N was never closed") after ending it, so the mistake is reported,
+ * not silently repaired. If pto_scope_begin fails, the body does not run and
+ * nothing is ended. Nested PTO_SCOPEs must be on different lines.
  */
+#define PTO__CAT2(a, b) a##b
+#define PTO__CAT(a, b) PTO__CAT2(a, b)
+#define PTO__SCOPE_OK PTO__CAT(pto__scope_ok_, __LINE__)
+#define PTO__SCOPE_DONE PTO__CAT(pto__scope_done_, __LINE__)
+#define PTO__SCOPE_ONCE PTO__CAT(pto__scope_once_, __LINE__)
 #define PTO_SCOPE(o, mode)                                                     \
-    for (int pto__scope_once_ = (pto_scope_begin((o), (mode)) == 0) ? 1 : 0;   \
-         pto__scope_once_; pto__scope_once_ = 0, (void)pto_scope_end(o))
+    for (int PTO__SCOPE_OK = pto_scope_begin((o), (mode)) == 0,                \
+             PTO__SCOPE_DONE = 0;                                              \
+         !PTO__SCOPE_DONE;                                                     \
+         PTO__SCOPE_DONE = 1,                                                  \
+             PTO__SCOPE_OK ? (void)pto_scope_end(o) : (void)0)                 \
+        for (int PTO__SCOPE_ONCE = PTO__SCOPE_OK; PTO__SCOPE_ONCE;             \
+             PTO__SCOPE_ONCE = 0)
 
 /* Submit a task running kernel_id on one AIC core / one AIV core. Returns its
  * id, or the NONE id on failure (then see pto_orch_status). Errors: the args'
@@ -88,10 +99,11 @@ PTO_API pto_task_id_t pto_alloc_tensors(pto_orch_t *o, pto_args_t *a);
 /* Read one element of t (index idx[0..ndim) in view coordinates) into
  * *out (pto_dtype_size bytes), after waiting for every earlier task that
  * writes it. Write one element: waits for every earlier reader and writer
- * of it first. Errors (sticky, like a failed submit): PTO_EINVAL (NULL),
- * PTO_ETENSOR, PTO_EBOUNDS (index outside the view), PTO_ELIFETIME. The
- * element is tracked like a one-element task access, so later tasks are
- * ordered after a set. Blocks until those tasks completed. */
+ * of it first; tasks submitted later see the value. For a manual-local
+ * tensor (its accesses are not tracked) both wait for every task submitted
+ * so far in the open MANUAL scopes. Errors (sticky, like a failed submit):
+ * PTO_EINVAL (NULL), PTO_ETENSOR, PTO_EBOUNDS (index outside the view),
+ * PTO_ELIFETIME. Blocks until those tasks completed. */
 PTO_API int pto_tensor_get(pto_orch_t *o, const pto_tensor_t *t,
                            const uint32_t *idx, void *out);
 PTO_API int pto_tensor_set(pto_orch_t *o, const pto_tensor_t *t,
