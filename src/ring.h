@@ -11,7 +11,7 @@
  * collide); empty when head == tail. Slots are retired strictly in seq order.
  *
  * Heap ring. Byte positions top (next allocation) and tail (start of the
- * oldest live allocation) in [0, cap). A task's outputs are one packed block,
+ * oldest live allocation) in [0, cap] (top == cap when a block ends exactly at the end). A task's outputs are one packed block,
  * each output aligned to PTO_HEAP_ALIGN, and a block never straddles the end
  * (if it does not fit before the end it starts at 0 and the end is skipped).
  * top == tail means empty; an allocation may bring top up to but never onto

@@ -2,17 +2,18 @@
  * test_ready_queue.c - src/ready_queue.c: capacity rounding (and refusal of
  * absurd capacities), single-thread FIFO order, empty pops, the non-empty
  * hint, wrap-around over many laps of a small queue, a push into a full
- * queue waiting for a pop instead of dropping, and a concurrent MPMC stress:
- * producers and consumers start on a barrier, every item is seen exactly
- * once and each producer's sequence numbers rise within every consumer's
- * observations. The items are fake task pointers (never dereferenced) that
- * encode producer id and sequence number.
+ * queue waiting for a pop instead of dropping, and concurrent MPMC stress:
+ * pure push races (drained in order afterwards), pure pop races over a
+ * prefilled queue, and producers with consumers together through a small
+ * queue (thousands of laps) and a large one. Threads start on a barrier;
+ * every item must be seen exactly once and each producer's sequence numbers
+ * must rise within every consumer's observations. Items are fake task
+ * pointers (never dereferenced) encoding producer id and sequence number.
  */
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -156,6 +157,12 @@ static void test_full_push_waits(void)
 #define NCONS 4
 #define PER_PRODUCER 50000u
 #define TOTAL ((uint64_t)NPROD * PER_PRODUCER)
+/* Far beyond a healthy run (well under a second; a few under TSan). */
+#define DEADLINE_NS (20ull * 1000 * 1000 * 1000)
+
+/* Which sides run as racing threads; the other side (if any) is done by
+ * the main thread before (prefill) or after (drain) the race. */
+enum stress_mode { MIXED, PUSH_RACE, POP_RACE };
 
 struct stress {
     pto_ready_queue_t q;
@@ -170,13 +177,14 @@ struct stress {
     _Atomic int timed_out;
     uint64_t deadline_ns;
     _Atomic uint8_t *seen; /* TOTAL counters, one per item */
-    uint64_t order_errors[NCONS];
-    uint64_t foreign[NCONS];
-    uint64_t count[NCONS];
+    uint64_t order_errors[NCONS + 1]; /* [NCONS]: the main thread's drain */
+    uint64_t foreign[NCONS + 1];
 };
 
-/* Far beyond a healthy run (well under a second, TSan included). */
-#define DEADLINE_NS (20ull * 1000 * 1000 * 1000)
+struct worker {
+    struct stress *s;
+    uint32_t id;
+};
 
 static uint64_t now_ns(void)
 {
@@ -195,11 +203,6 @@ static bool overdue(struct stress *s, uint64_t *polls)
     pto_store(&s->timed_out, 1, pto_relaxed);
     return true;
 }
-
-struct worker {
-    struct stress *s;
-    uint32_t id;
-};
 
 /* False when the run timed out instead. */
 static bool take_credit(struct stress *s)
@@ -234,6 +237,23 @@ static void *producer(void *arg)
     return NULL;
 }
 
+/* Record one popped item. `last` holds the newest sequence number seen per
+ * producer by this consumer; `strict` (a lone consumer) also demands that no
+ * sequence number is skipped. */
+static void record(struct stress *s, uint32_t cons, int64_t *last,
+                   const struct pto_task *t, bool strict)
+{
+    uint64_t p = item_producer(t), k = item_seq(t);
+    if (p >= NPROD || k >= PER_PRODUCER) {
+        s->foreign[cons]++;
+        return;
+    }
+    if ((int64_t)k <= last[p] || (strict && (int64_t)k != last[p] + 1))
+        s->order_errors[cons]++;
+    last[p] = (int64_t)k;
+    pto_fetch_add(&s->seen[p * PER_PRODUCER + k], 1, pto_relaxed);
+}
+
 static void *consumer(void *arg)
 {
     struct worker *w = arg;
@@ -253,68 +273,92 @@ static void *consumer(void *arg)
             sched_yield();
             continue;
         }
-        uint64_t p = item_producer(t), k = item_seq(t);
-        if (p >= NPROD || k >= PER_PRODUCER) {
-            s->foreign[w->id]++;
-        } else {
-            if ((int64_t)k <= last[p])
-                s->order_errors[w->id]++;
-            last[p] = (int64_t)k;
-            pto_fetch_add(&s->seen[p * PER_PRODUCER + k], 1, pto_relaxed);
-        }
-        s->count[w->id]++;
+        record(s, w->id, last, t, false);
         pto_fetch_add(&s->credits, 1, pto_release);
         pto_fetch_add(&s->popped, 1, pto_release);
     }
     return NULL;
 }
 
-static void run_stress(uint64_t capacity, int64_t in_flight)
+/* Main thread, after a push race: one consumer sees the global FIFO order,
+ * so every producer's items must come out complete and in order. */
+static void drain_in_order(struct stress *s)
 {
-    struct stress *s = calloc(1, sizeof(*s));
-    REQUIRE(s != NULL);
-    s->seen = calloc(TOTAL, sizeof(*s->seen));
-    REQUIRE(s->seen != NULL);
-    REQUIRE(pto__rq_init(&s->q, capacity) == 0);
-    REQUIRE((uint64_t)in_flight <= s->q.mask + 1);
-    pto_store(&s->credits, in_flight, pto_relaxed);
-    s->deadline_ns = now_ns() + DEADLINE_NS;
-    REQUIRE(pthread_barrier_init(&s->start, NULL, NPROD + NCONS) == 0);
+    int64_t last[NPROD];
+    for (int p = 0; p < NPROD; p++)
+        last[p] = -1;
+    struct pto_task *t;
+    while ((t = pto__rq_pop(&s->q)) != NULL) {
+        record(s, NCONS, last, t, true);
+        pto_fetch_add(&s->popped, 1, pto_relaxed);
+    }
+}
 
+static void run_threads(struct stress *s, enum stress_mode mode)
+{
     pthread_t th[NPROD + NCONS];
     struct worker w[NPROD + NCONS];
-    for (uint32_t i = 0; i < NPROD + NCONS; i++) {
-        w[i].s = s;
-        w[i].id = i < NPROD ? i : i - NPROD;
-        REQUIRE(pthread_create(&th[i], NULL, i < NPROD ? producer : consumer,
-                               &w[i]) == 0);
+    uint32_t n = 0;
+    unsigned parties = (mode != POP_RACE ? NPROD : 0) +
+                       (mode != PUSH_RACE ? NCONS : 0);
+    REQUIRE(pthread_barrier_init(&s->start, NULL, parties) == 0);
+    for (uint32_t i = 0; mode != POP_RACE && i < NPROD; i++, n++) {
+        w[n] = (struct worker){s, i};
+        REQUIRE(pthread_create(&th[n], NULL, producer, &w[n]) == 0);
     }
-    for (uint32_t i = 0; i < NPROD + NCONS; i++)
+    for (uint32_t i = 0; mode != PUSH_RACE && i < NCONS; i++, n++) {
+        w[n] = (struct worker){s, i};
+        REQUIRE(pthread_create(&th[n], NULL, consumer, &w[n]) == 0);
+    }
+    for (uint32_t i = 0; i < n; i++)
         pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&s->start);
+}
 
-    uint64_t missing = 0, dup = 0, order = 0, foreign = 0, total = 0;
+static void check_stress(struct stress *s)
+{
+    uint64_t missing = 0, dup = 0, order = 0, foreign = 0;
     for (uint64_t i = 0; i < TOTAL; i++) {
         uint8_t n = pto_load(&s->seen[i], pto_relaxed);
         missing += n == 0;
         dup += n > 1;
     }
-    for (int c = 0; c < NCONS; c++) {
+    for (int c = 0; c <= NCONS; c++) {
         order += s->order_errors[c];
         foreign += s->foreign[c];
-        total += s->count[c];
     }
     CHECK_EQ(pto_load(&s->timed_out, pto_relaxed), 0);
     CHECK_EQ(missing, 0);
     CHECK_EQ(dup, 0);
     CHECK_EQ(order, 0);
     CHECK_EQ(foreign, 0);
-    CHECK_EQ(total, TOTAL);
     CHECK_EQ(pto_load(&s->popped, pto_relaxed), TOTAL);
     CHECK(pto__rq_pop(&s->q) == NULL);
     CHECK(!pto__rq_nonempty(&s->q));
     CHECK_EQ(pto_load(&s->q.head, pto_relaxed), TOTAL);
+    CHECK_EQ(pto_load(&s->q.tail, pto_relaxed), TOTAL);
+}
 
-    pthread_barrier_destroy(&s->start);
+static void run_stress(enum stress_mode mode, uint64_t capacity)
+{
+    struct stress *s = calloc(1, sizeof(*s));
+    REQUIRE(s != NULL);
+    s->seen = calloc(TOTAL, sizeof(*s->seen));
+    REQUIRE(s->seen != NULL);
+    REQUIRE(pto__rq_init(&s->q, capacity) == 0);
+    REQUIRE(mode == MIXED || s->q.mask + 1 >= TOTAL);
+    pto_store(&s->credits, (int64_t)(s->q.mask + 1), pto_relaxed);
+    s->deadline_ns = now_ns() + DEADLINE_NS;
+
+    if (mode == POP_RACE) /* interleaved, so each producer's run rises */
+        for (uint64_t k = 0; k < PER_PRODUCER; k++)
+            for (uint64_t p = 0; p < NPROD; p++)
+                pto__rq_push(&s->q, item(p, k));
+    run_threads(s, mode);
+    if (mode == PUSH_RACE)
+        drain_in_order(s);
+    check_stress(s);
+
     pto__rq_fini(&s->q);
     free(s->seen);
     free(s);
@@ -322,11 +366,20 @@ static void run_stress(uint64_t capacity, int64_t in_flight)
 
 static void test_mpmc_stress(void)
 {
-    /* Room for everything: no lap ever completes. */
-    run_stress(TOTAL, (int64_t)TOTAL);
-    /* A 64-cell queue kept at most full: thousands of laps under
-     * contention, cells reused while other threads still race on them. */
-    run_stress(64, 64);
+    /* The pure races are short; repeat them to catch rarer interleavings
+     * (two cores leave few chances for two threads to collide). */
+    for (int rep = 0; rep < 4; rep++) {
+        /* Producers racing on tail into an empty queue; drained in order. */
+        run_stress(PUSH_RACE, TOTAL);
+        /* Consumers racing on head over a full queue: never idle, so the
+         * claim CAS is contended all the time. */
+        run_stress(POP_RACE, TOTAL);
+    }
+    /* Both at once through a 64-cell queue kept at most full: thousands of
+     * laps, cells reused while other threads still race on them. */
+    run_stress(MIXED, 64);
+    /* Both at once with room for everything: no lap completes. */
+    run_stress(MIXED, TOTAL);
 }
 
 int main(void)
