@@ -475,8 +475,92 @@ static void test_deadlock(void)
     pto_runtime_destroy(rt);
 }
 
+/* ---- pools: node pool and tracker ---------------------------------- */
+
+static float grid[128][16];
+
+/* n held tasks (each owns an output) write tile i of `grid`; then one task
+ * reads all of it (one producer per tile) when `reader` is set. */
+static void held_tile_writers(pto_orch_t *o, int n, bool chain, bool reader)
+{
+    uint32_t shape[2] = {128, 16}, s1[1] = {1};
+    pto_tensor_t g = pto_tensor_external(grid, shape, 2, PTO_FLOAT32);
+    pto_task_id_t prev = PTO_TASK_ID_NONE;
+    PTO_SCOPE(o, PTO_SCOPE_AUTO)
+    {
+        for (int i = 0; i < n && pto_orch_status(o) == 0; i++) {
+            uint32_t off[2] = {(uint32_t)i, 0}, sh[2] = {1, 16};
+            pto_tensor_t v;
+            REQUIRE(pto_tensor_view(&g, off, sh, &v) == 0);
+            pto_create_info_t ci = pto_create_info(s1, 1, PTO_FLOAT32);
+            pto_args_t a;
+            pto_args_init(&a);
+            pto_args_output(&a, &ci);
+            pto_args_output_existing(&a, &v);
+            if (chain)
+                pto_args_dep(&a, prev);
+            prev = pto_submit_aiv(o, K_EMPTY, &a);
+        }
+        if (reader) {
+            pto_args_t a;
+            pto_args_init(&a);
+            pto_args_input(&a, &g);
+            pto_submit_aiv(o, K_EMPTY, &a);
+        }
+    }
+}
+
+static void orch_too_many_producers(pto_orch_t *o, void *u)
+{
+    (void)u;
+    held_tile_writers(o, 100, false, true);
+}
+
+static void orch_map_full(pto_orch_t *o, void *u)
+{
+    (void)u;
+    held_tile_writers(o, 100, false, false);
+}
+
+static void orch_nodes_full(pto_orch_t *o, void *u)
+{
+    (void)u;
+    held_tile_writers(o, 100, true, false);
+}
+
+static void test_pools(void)
+{
+    pto_config_t cfg;
+    pto_config_init(&cfg);
+    cfg.clusters = 1;
+    cfg.task_window = 256;
+    cfg.dep_pool_entries = 64;
+    cfg.tensormap_entries = 1024;
+    pto_runtime_t *rt;
+    REQUIRE(pto_runtime_create(&cfg, &rt) == 0);
+    REQUIRE(pto_kernel_register(rt, K_EMPTY, k_empty, "empty") == 0);
+    CHECK_EQ(pto_run(rt, orch_too_many_producers, NULL), PTO_ETOOBIG);
+    CHECK(strstr(pto_last_error(rt), "100 producers") != NULL);
+    CHECK(strstr(pto_last_error(rt), "dep_pool_entries") != NULL);
+    CHECK_EQ(pto_run(rt, orch_nodes_full, NULL), PTO_EDEADLOCK);
+    CHECK(strstr(pto_last_error(rt), "dependency-node pool of ring 1 (64 "
+                                     "entries)") != NULL);
+    pto_runtime_destroy(rt);
+
+    cfg.dep_pool_entries = 1024;
+    cfg.tensormap_entries = 64;
+    REQUIRE(pto_runtime_create(&cfg, &rt) == 0);
+    REQUIRE(pto_kernel_register(rt, K_EMPTY, k_empty, "empty") == 0);
+    CHECK_EQ(pto_run(rt, orch_map_full, NULL), PTO_EDEADLOCK);
+    CHECK(strstr(pto_last_error(rt), "dependency tracker (64 entries)") !=
+          NULL);
+    CHECK_EQ(pto_run(rt, orch_retired_dep, NULL), 0);
+    pto_runtime_destroy(rt);
+}
+
 int main(void)
 {
+    test_pools();
     test_hazards();
     test_disjoint_concurrent();
     test_lifetime();

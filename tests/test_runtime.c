@@ -180,6 +180,37 @@ static void orch_misuse(pto_orch_t *o, void *u)
         pto_scope_begin(o, PTO_SCOPE_AUTO); /* left open */
         m->rc1 = 0;
         break;
+    case 7: { /* alloc_tensors with a non-OUTPUT slot */
+        float x[4];
+        uint32_t s4[1] = {4};
+        pto_tensor_t t = pto_tensor_external(x, s4, 1, PTO_FLOAT32);
+        pto_args_input(&a, &t);
+        pto_alloc_tensors(o, &a);
+        m->rc1 = pto_orch_status(o);
+        break;
+    }
+    case 8: { /* a mixed task without kernels */
+        pto_mixed_kernels_t mk = {PTO_KERNEL_NONE, PTO_KERNEL_NONE,
+                                  PTO_KERNEL_NONE};
+        pto_submit_mixed(o, &mk, &a);
+        m->rc1 = pto_orch_status(o);
+        break;
+    }
+    case 9: { /* a failed view passed on */
+        float x[4];
+        uint32_t s4[1] = {4}, off[1] = {3}, sh[1] = {2};
+        pto_tensor_t t = pto_tensor_external(x, s4, 1, PTO_FLOAT32), v;
+        CHECK_EQ(pto_tensor_view(&t, off, sh, &v), PTO_EBOUNDS);
+        pto_args_input(&a, &v);
+        pto_submit_aiv(o, 0, &a);
+        m->rc1 = pto_orch_status(o);
+        break;
+    }
+    case 10: /* registering during a run is refused, the run goes on */
+        CHECK_EQ(pto_kernel_register(pto_orch_runtime(o), 9, k_empty, "x"),
+                 PTO_ESTATE);
+        m->rc1 = pto_scope_end(o);
+        break;
     }
     m->rc2 = pto_scope_begin(o, PTO_SCOPE_AUTO); /* sticky afterwards */
 }
@@ -192,14 +223,17 @@ static void test_orch_misuse(void)
     pto_runtime_t *rt;
     REQUIRE(pto_runtime_create(&cfg, &rt) == 0);
     REQUIRE(pto_kernel_register(rt, 0, k_empty, "empty") == 0);
-    const int want[7] = {PTO_ESCOPE, PTO_EINVAL, PTO_EKERNEL, PTO_EINVAL,
-                         PTO_ECAPACITY, PTO_ESCOPE, PTO_ESCOPE};
-    const char *words[7] = {"no scope", "mode", "not registered", "NULL",
-                            "16 explicit deps", "deeper", "never closed"};
-    for (int i = 0; i < 7; i++) {
+    const int want[11] = {PTO_ESCOPE, PTO_EINVAL, PTO_EKERNEL, PTO_EINVAL,
+                          PTO_ECAPACITY, PTO_ESCOPE, PTO_ESCOPE, PTO_EINVAL,
+                          PTO_EINVAL, PTO_ETENSOR, PTO_ESCOPE};
+    const char *words[11] = {"no scope", "mode", "not registered", "NULL",
+                             "16 explicit deps", "deeper", "never closed",
+                             "OUTPUT slot", "PTO_KERNEL_NONE",
+                             "invalid tensor", "no scope"};
+    for (int i = 0; i < 11; i++) {
         misuse_t m = {i, 0, 0};
         CHECK_EQ(pto_run(rt, orch_misuse, &m), want[i]);
-        if (i < 6) {
+        if (i != 6) {
             CHECK_EQ(m.rc1, want[i]);
             CHECK_EQ(m.rc2, want[i]);
         }
