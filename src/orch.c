@@ -491,14 +491,24 @@ static bool is_tracked(const pto_orch_t *o, const pto_tensor_t *t,
            t->scope_depth < o->manual_depth;
 }
 
-static void collect_tensor_producers(pto_orch_t *o, const pto_args_t *a)
+/* Bit i set: tensor argument i is tracked (computed once per submit). */
+static uint32_t tracked_mask(const pto_orch_t *o, const pto_args_t *a)
+{
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < a->ntensors; i++)
+        m |= (uint32_t)is_tracked(o, &a->tensors[i], a->tag[i]) << i;
+    return m;
+}
+
+static void collect_tensor_producers(pto_orch_t *o, const pto_args_t *a,
+                                     uint32_t mask)
 {
     for (uint32_t i = 0; i < a->ntensors; i++) {
         const pto_tensor_t *t = &a->tensors[i];
         uint8_t tag = a->tag[i];
         if (tag == PTO_ARG_OUTPUT)
             continue;
-        bool tracked = is_tracked(o, t, tag);
+        bool tracked = (mask >> i) & 1u;
         if (tracked)
             pto__tensormap_lookup(o->rt->tmap, t, tag != PTO_ARG_INPUT,
                                   tracker_emit, o);
@@ -514,19 +524,11 @@ static void collect_tensor_producers(pto_orch_t *o, const pto_args_t *a)
     }
 }
 
-static uint32_t tracked_count(const pto_orch_t *o, const pto_args_t *a)
-{
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < a->ntensors; i++)
-        n += is_tracked(o, &a->tensors[i], a->tag[i]);
-    return n;
-}
-
 static void record_accesses(pto_orch_t *o, const pto_args_t *a,
-                            pto_task_id_t id)
+                            uint32_t mask, pto_task_id_t id)
 {
-    for (uint32_t i = 0; i < a->ntensors; i++)
-        if (is_tracked(o, &a->tensors[i], a->tag[i]))
+    for (uint32_t i = 0; mask != 0; i++, mask >>= 1)
+        if (mask & 1u)
             pto__tensormap_insert(o->rt->tmap, &a->tensors[i],
                                   a->tag[i] != PTO_ARG_INPUT, id);
 }
@@ -715,8 +717,9 @@ static pto_task_id_t submit(pto_orch_t *o, const uint32_t kern[3],
         return PTO_TASK_ID_NONE;
     pto_ring_t *r = &o->rt->rings[ring_of_depth(o->depth)];
     uint64_t heap_off = 0;
+    uint32_t mask = tracked_mask(o, a);
     if (reserve_slot_heap(o, r, output_bytes(a), &heap_off) != 0 ||
-        reserve_map(o, r, tracked_count(o, a)) != 0)
+        reserve_map(o, r, (uint32_t)__builtin_popcount(mask)) != 0)
         return PTO_TASK_ID_NONE;
     uint32_t seq = r->alloc_seq;
     pto_task_id_t id = pto__task_make_id(r->index, seq);
@@ -724,14 +727,14 @@ static pto_task_id_t submit(pto_orch_t *o, const uint32_t kern[3],
     o->nprod = 0;
     if (add_explicit_deps(o, a, id) != 0)
         return PTO_TASK_ID_NONE;
-    collect_tensor_producers(o, a);
+    collect_tensor_producers(o, a, mask);
     if (reserve_nodes(o, r) != 0)
         return PTO_TASK_ID_NONE;
 
     materialise_outputs(o, r, a, heap_off, id);
     pto_task_t *t = pto__ring_slot(r, seq);
     fill_task(t, kern, a, id, flags);
-    record_accesses(o, a, id);
+    record_accesses(o, a, mask, id);
     pto_slot_priv_t *pv = pto__ring_priv(r, seq);
     pv->heap_end = r->heap_top;
     pv->ndeps = o->nprod;
