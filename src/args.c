@@ -86,26 +86,33 @@ void pto_args_output(pto_args_t *a, const pto_create_info_t *ci)
         args_fail(a, PTO_ECAPACITY, PTO_ARGS_ERR_TENSORS, a->ntensors);
         return;
     }
-    /* Re-check the fields too: a create-info built by hand (say with
-     * designated initialisers) has status 0 whatever its shape and dtype,
-     * and a zero extent or unknown dtype would yield an output that breaks
-     * the tensor invariants (every extent >= 1, known element size). */
-    if (ci->status != 0 ||
-        pto_create_info(ci->shape, ci->ndim, ci->dtype).status != 0) {
+    /* Re-check the fields (not just status): a create-info built by hand
+     * has status 0 whatever its shape and dtype, and a zero extent or an
+     * unknown dtype would break the tensor invariants (every extent >= 1,
+     * known element size). The byte size is kept in buffer_bytes, so the
+     * submit does not recompute it. */
+    pto_tensor_t *t = &a->tensors[a->ntensors];
+    uint64_t bytes = ci->status == 0 && ci->ndim >= 1 &&
+                             ci->ndim <= PTO_MAX_DIMS
+                         ? pto_dtype_size(ci->dtype)
+                         : 0;
+    memset(t, 0, sizeof(*t));
+    for (uint32_t d = 0; d < ci->ndim && bytes != 0; d++) {
+        uint32_t e = ci->shape[d];
+        bytes = (e != 0 && bytes <= (UINT64_MAX >> 8) / e) ? bytes * e : 0;
+        t->layout[d] = e;
+        t->len[d] = e;
+        t->perm[d] = (uint8_t)d;
+    }
+    if (bytes == 0) {
         args_fail(a, PTO_EINVAL, PTO_ARGS_ERR_CREATE, a->ntensors);
         return;
     }
     /* The slot holds the wanted shape; submit fills base/owner/scope. */
-    pto_tensor_t *t = &a->tensors[a->ntensors];
-    memset(t, 0, sizeof(*t));
     t->owner = PTO_TASK_ID_NONE;
     t->ndim = (uint8_t)ci->ndim;
     t->dtype = (uint8_t)ci->dtype;
-    for (uint32_t d = 0; d < ci->ndim; d++) {
-        t->layout[d] = ci->shape[d];
-        t->len[d] = ci->shape[d];
-        t->perm[d] = (uint8_t)d;
-    }
+    t->buffer_bytes = bytes;
     a->tag[a->ntensors] = PTO_ARG_OUTPUT;
     a->out_slot[a->noutputs++] = (uint8_t)a->ntensors;
     a->ntensors++;

@@ -307,6 +307,11 @@ static int orch_wait(pto_orch_t *o, pto_ring_t *r, pto_wait_kind_t kind,
 
 /* ---- argument checks -------------------------------------------------- */
 
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) & ~(a - 1);
+}
+
 static const char *args_err_text(const pto_args_t *a)
 {
     switch ((pto_args_err_t)a->err_detail) {
@@ -370,23 +375,52 @@ static bool tensor_alive(const pto_orch_t *o, const pto_tensor_t *t)
            id_issued(o, t->owner);
 }
 
-static int check_tensors(pto_orch_t *o, const pto_args_t *a)
+static int tensor_error(pto_orch_t *o, const pto_tensor_t *t, uint32_t i)
 {
+    if (t->status != 0 || t->ndim == 0 || !t->base)
+        return pto__orch_fail(o, PTO_ETENSOR,
+                              "tensor argument %u is invalid", i);
+    return pto__orch_fail(o, PTO_ELIFETIME,
+                          "tensor argument %u was created by task %u:%u in a "
+                          "scope (depth %u) that has ended; runtime-created "
+                          "tensors live only while their scope is open",
+                          i, pto__task_ring(t->owner),
+                          pto__task_seq(t->owner), t->scope_depth);
+}
+
+/* What one pass over a submit's tensors learns. */
+typedef struct pto_scan {
+    uint32_t tracked;   /* bit i: argument i goes through the tracker */
+    uint32_t ntracked;
+    uint64_t out_bytes; /* the outputs' heap block, aligned */
+} pto_scan_t;
+
+/* Check every tensor argument (valid, alive) and classify it, in one pass
+ * (this runs on every submit). Tracked: every tag but OUTPUT and NO_DEP,
+ * unless the tensor is manual-local (created inside the outermost open
+ * MANUAL scope: scope_depth >= manual_depth; NO_MANUAL is the largest
+ * depth, so nothing is local without one). */
+static int scan_tensors(pto_orch_t *o, const pto_args_t *a, pto_scan_t *sc)
+{
+    sc->tracked = 0;
+    sc->ntracked = 0;
+    sc->out_bytes = 0;
     for (uint32_t i = 0; i < a->ntensors; i++) {
         const pto_tensor_t *t = &a->tensors[i];
-        if (a->tag[i] == PTO_ARG_OUTPUT)
+        uint8_t tag = a->tag[i];
+        if (tag == PTO_ARG_OUTPUT) {
+            sc->out_bytes += align_up(t->buffer_bytes, PTO_HEAP_ALIGN);
             continue;
-        if (t->status != 0 || t->ndim == 0 || !t->base)
-            return pto__orch_fail(o, PTO_ETENSOR,
-                                  "tensor argument %u is invalid", i);
-        if (!tensor_alive(o, t))
-            return pto__orch_fail(
-                o, PTO_ELIFETIME,
-                "tensor argument %u was created by task %u:%u in a scope "
-                "(depth %u) that has ended; runtime-created tensors live "
-                "only while their scope is open",
-                i, pto__task_ring(t->owner), pto__task_seq(t->owner),
-                t->scope_depth);
+        }
+        bool rt_tensor = (t->flags & PTO_TENSOR_F_RUNTIME) != 0;
+        if (pto_unlikely(t->status != 0 || t->ndim == 0 || !t->base ||
+                         (rt_tensor && !tensor_alive(o, t))))
+            return tensor_error(o, t, i);
+        if (tag != PTO_ARG_NO_DEP &&
+            (!rt_tensor || t->scope_depth < o->manual_depth)) {
+            sc->tracked |= 1u << i;
+            sc->ntracked++;
+        }
     }
     return 0;
 }
@@ -412,14 +446,14 @@ static int check_spmd(pto_orch_t *o, const pto_args_t *a, pto_shape_t shape)
 }
 
 static int check_args(pto_orch_t *o, const uint32_t kern[3], pto_args_t *a,
-                      pto_shape_t shape)
+                      pto_shape_t shape, pto_scan_t *sc)
 {
     if (a->status != 0)
         return pto__orch_fail(o, a->status, "args error: %s (at add #%u)",
                               args_err_text(a), a->err_index);
     int rc = check_kernels(o, kern);
     if (rc == 0)
-        rc = check_tensors(o, a);
+        rc = scan_tensors(o, a, sc);
     if (rc == 0)
         rc = check_spmd(o, a, shape);
     return rc;
@@ -491,15 +525,6 @@ static bool is_tracked(const pto_orch_t *o, const pto_tensor_t *t,
            t->scope_depth < o->manual_depth;
 }
 
-/* Bit i set: tensor argument i is tracked (computed once per submit). */
-static uint32_t tracked_mask(const pto_orch_t *o, const pto_args_t *a)
-{
-    uint32_t m = 0;
-    for (uint32_t i = 0; i < a->ntensors; i++)
-        m |= (uint32_t)is_tracked(o, &a->tensors[i], a->tag[i]) << i;
-    return m;
-}
-
 static void collect_tensor_producers(pto_orch_t *o, const pto_args_t *a,
                                      uint32_t mask)
 {
@@ -534,23 +559,6 @@ static void record_accesses(pto_orch_t *o, const pto_args_t *a,
 }
 
 /* ---- slot, heap ------------------------------------------------------- */
-
-static uint64_t align_up(uint64_t v, uint64_t a)
-{
-    return (v + a - 1) & ~(a - 1);
-}
-
-static uint64_t output_bytes(const pto_args_t *a)
-{
-    uint64_t total = 0;
-    for (uint32_t k = 0; k < a->noutputs; k++) {
-        const pto_tensor_t *t = &a->tensors[a->out_slot[k]];
-        uint64_t n = pto_tensor_numel(t) *
-                     pto_dtype_size((pto_dtype_t)t->dtype);
-        total += align_up(n, PTO_HEAP_ALIGN);
-    }
-    return total;
-}
 
 static int reserve_slot_heap(pto_orch_t *o, pto_ring_t *r, uint64_t bytes,
                              uint64_t *heap_off)
@@ -606,10 +614,8 @@ static void materialise_outputs(pto_orch_t *o, pto_ring_t *r, pto_args_t *a,
     uint64_t off = heap_off;
     for (uint32_t k = 0; k < a->noutputs; k++) {
         pto_tensor_t *t = &a->tensors[a->out_slot[k]];
-        uint64_t n = pto_tensor_numel(t) *
-                     pto_dtype_size((pto_dtype_t)t->dtype);
+        uint64_t n = t->buffer_bytes;
         t->base = r->heap + off;
-        t->buffer_bytes = n;
         t->owner = id;
         t->flags = PTO_TENSOR_F_RUNTIME;
         t->scope_depth = (uint8_t)o->depth;
@@ -620,11 +626,13 @@ static void materialise_outputs(pto_orch_t *o, pto_ring_t *r, pto_args_t *a,
 }
 
 static void fill_task(pto_task_t *t, const uint32_t kern[3],
-                      const pto_args_t *a, pto_task_id_t id, uint8_t flags)
+                      const pto_args_t *a, pto_task_id_t id, uint8_t flags,
+                      pto_shape_t shape, uint8_t nsub)
 {
     memcpy(t->kernel, kern, sizeof(t->kernel));
     t->id = id;
-    t->shape = (uint8_t)pto__sched_shape(kern, &t->nsub);
+    t->shape = (uint8_t)shape;
+    t->nsub = nsub;
     t->flags = flags;
     t->ntensors = (uint8_t)a->ntensors;
     t->nscalars = (uint8_t)a->nscalars;
@@ -712,14 +720,16 @@ static pto_task_id_t submit(pto_orch_t *o, const uint32_t kern[3],
                             pto_args_t *a, uint8_t flags)
 {
     a->result_valid = 0;
-    pto_shape_t shape = pto__sched_shape(kern, &(uint8_t){0});
-    if (check_args(o, kern, a, shape) != 0)
+    uint8_t nsub;
+    pto_shape_t shape = pto__sched_shape(kern, &nsub);
+    pto_scan_t sc = {0, 0, 0};
+    if (check_args(o, kern, a, shape, &sc) != 0)
         return PTO_TASK_ID_NONE;
     pto_ring_t *r = &o->rt->rings[ring_of_depth(o->depth)];
     uint64_t heap_off = 0;
-    uint32_t mask = tracked_mask(o, a);
-    if (reserve_slot_heap(o, r, output_bytes(a), &heap_off) != 0 ||
-        reserve_map(o, r, (uint32_t)__builtin_popcount(mask)) != 0)
+    uint32_t mask = sc.tracked;
+    if (reserve_slot_heap(o, r, sc.out_bytes, &heap_off) != 0 ||
+        reserve_map(o, r, sc.ntracked) != 0)
         return PTO_TASK_ID_NONE;
     uint32_t seq = r->alloc_seq;
     pto_task_id_t id = pto__task_make_id(r->index, seq);
@@ -733,7 +743,7 @@ static pto_task_id_t submit(pto_orch_t *o, const uint32_t kern[3],
 
     materialise_outputs(o, r, a, heap_off, id);
     pto_task_t *t = pto__ring_slot(r, seq);
-    fill_task(t, kern, a, id, flags);
+    fill_task(t, kern, a, id, flags, shape, nsub);
     record_accesses(o, a, mask, id);
     pto_slot_priv_t *pv = pto__ring_priv(r, seq);
     pv->heap_end = r->heap_top;
