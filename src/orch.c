@@ -783,26 +783,29 @@ static pto_task_id_t submit_checked(pto_orch_t *o, const char *call,
     return submit(o, kern, a, flags);
 }
 
-pto_task_id_t pto_submit_aic(pto_orch_t *o, uint32_t kernel_id, pto_args_t *a)
+/* One kernel on one core: slot 0 (AIC) or 1 (AIV) of the kernel triple. */
+static pto_task_id_t submit_single(pto_orch_t *o, const char *call,
+                                   uint32_t slot, uint32_t kernel_id,
+                                   pto_args_t *a)
 {
-    const uint32_t k[3] = {kernel_id, PTO_KERNEL_NONE, PTO_KERNEL_NONE};
+    uint32_t k[3] = {PTO_KERNEL_NONE, PTO_KERNEL_NONE, PTO_KERNEL_NONE};
+    k[slot] = kernel_id;
     if (kernel_id == PTO_KERNEL_NONE && o && !orch_failed(o)) {
-        o->call = "pto_submit_aic";
+        o->call = call;
         pto__orch_fail(o, PTO_EKERNEL, "kernel id PTO_KERNEL_NONE");
         return PTO_TASK_ID_NONE;
     }
-    return submit_checked(o, "pto_submit_aic", k, a, 0);
+    return submit_checked(o, call, k, a, 0);
+}
+
+pto_task_id_t pto_submit_aic(pto_orch_t *o, uint32_t kernel_id, pto_args_t *a)
+{
+    return submit_single(o, "pto_submit_aic", PTO_ROLE_AIC, kernel_id, a);
 }
 
 pto_task_id_t pto_submit_aiv(pto_orch_t *o, uint32_t kernel_id, pto_args_t *a)
 {
-    const uint32_t k[3] = {PTO_KERNEL_NONE, kernel_id, PTO_KERNEL_NONE};
-    if (kernel_id == PTO_KERNEL_NONE && o && !orch_failed(o)) {
-        o->call = "pto_submit_aiv";
-        pto__orch_fail(o, PTO_EKERNEL, "kernel id PTO_KERNEL_NONE");
-        return PTO_TASK_ID_NONE;
-    }
-    return submit_checked(o, "pto_submit_aiv", k, a, 0);
+    return submit_single(o, "pto_submit_aiv", PTO_ROLE_AIV_A, kernel_id, a);
 }
 
 pto_task_id_t pto_submit_mixed(pto_orch_t *o, const pto_mixed_kernels_t *mk,
