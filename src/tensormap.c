@@ -37,7 +37,7 @@
  * An access is on-grid when it has that layout, len[d] == g[d] and
  * off[d] % g[d] == 0 for every d. Two on-grid boxes overlap iff they are the
  * same cell, so on-grid entries live in a cell hash keyed by (buffer record,
- * cell origin) and everything else in the buffer's off-grid list.
+ * cell number) and everything else in the buffer's off-grid list.
  *   - on-grid lookup: merge (by insertion stamp, newest first) its cell's
  *     bucket chain and the buffer's off-grid list; its cost does not depend on
  *     how many disjoint tiles of the buffer are in flight;
@@ -49,13 +49,24 @@
  *
  * Invariants:
  *   I1 every live entry of buffer b is in b's all-entries list and in exactly
- *      one of: the cell chain of bucket cell_bucket(b, off) (then its box is a
- *      cell of b's current grid) or b's off-grid list;
+ *      one of: the cell chain of its cell's bucket (then its box is a cell of
+ *      b's current grid; tm_place computes the bucket) or b's off-grid list;
  *   I2 every list is ordered newest first (by stamp); unlink keeps order;
  *   I3 a buffer record exists iff it has >= 1 entry (outside one insert), so
  *      `entries` records always suffice;
  *   I4 a task's entries are on the list task_head[ring][seq & (window - 1)];
  *   I5 free entries have buf == TM_NIL and are chained through task.next.
+ *
+ * Queries. A lookup or insert does not copy its tensor (so it must not
+ * change during the call; emit has no business touching it): the query
+ * points at it and adds the element size, the placement in the buffer's
+ * current grid (on-grid or not, and the cell bucket: computed once per call,
+ * again only when an insert changes the grid) and, only when a
+ * different-layout compare needs it, the byte range. Region arrays are
+ * compared and copied whole (PTO_MAX_DIMS wide), which relies on every valid
+ * tensor having 0 in off/len/layout at dims >= ndim: tensor.c's constructors
+ * and views and args.c's OUTPUT slots all keep that (entries and grids copy
+ * it).
  *
  * Costs: insert O(1) plus its covered-drop walk (the same walk as a lookup);
  * retire O(entries of the task); reset O(capacity). No allocation after
@@ -105,7 +116,8 @@ typedef struct tm_entry {
 
 _Static_assert(sizeof(tm_entry_t) == 128, "entry is two cache lines");
 
-/* A live buffer and its grid. */
+/* A live buffer and its grid. The first 48 bytes are what a lookup reads
+ * before it compares the layout arrays. */
 typedef struct tm_buffer {
     const void *base;
     tm_link_t hash;       /* buffer hash chain; hash.next: the free list */
@@ -114,36 +126,41 @@ typedef struct tm_buffer {
     uint32_t count;       /* entries */
     uint32_t ongrid;      /* of which on-grid */
     uint64_t layout_start;/* grid: layout signature ... */
+    uint8_t ndim, esize;
     uint32_t layout[PTO_MAX_DIMS];
     uint32_t g[PTO_MAX_DIMS]; /* ... and cell extents */
-    uint8_t ndim, esize;
+    uint32_t cstride[PTO_MAX_DIMS]; /* row-major strides of cell indices */
 } tm_buffer_t;
 
-/* A lookup's or insert's region, with its byte range precomputed. */
+/* A lookup's or insert's region: the caller's tensor, not a copy (see
+ * "Queries" above), and what is derived from it. */
 typedef struct tm_query {
-    const void *base;
-    uint64_t layout_start;
-    uint64_t lo, hi;
-    uint32_t layout[PTO_MAX_DIMS];
-    uint32_t off[PTO_MAX_DIMS];
-    uint32_t len[PTO_MAX_DIMS];
-    uint8_t ndim, esize;
+    const pto_tensor_t *t;
+    uint64_t lo, hi;      /* byte range, once has_bytes */
+    uint32_t bucket;      /* cell bucket, when ongrid */
+    uint8_t esize;
+    bool ongrid;          /* t is a cell of its buffer's current grid */
+    bool has_bytes;
 } tm_query_t;
 
+/* Hot fields (every lookup and insert) first. */
 struct pto_tensormap {
     tm_entry_t *entries;
     tm_buffer_t *bufs;
     uint32_t *buf_heads;   /* buffer hash buckets */
     uint32_t *cell_heads;  /* cell hash buckets */
-    uint32_t *task_heads;  /* all rings' slot lists, one allocation */
-    uint32_t *ring_heads[PTO_RING_DEPTHS]; /* ring r's part of task_heads */
-    uint32_t ring_mask[PTO_RING_DEPTHS];
+    uint32_t nfree, free_head, buf_free;
+    uint32_t bucket_shift; /* both tables: 64 - log2(nbuckets) */
+    uint64_t next_stamp;
     uint32_t ring_tail[PTO_RING_DEPTHS];
     bool has_tail[PTO_RING_DEPTHS];
-    uint32_t capacity, nfree, free_head, buf_free;
-    uint32_t nbuckets, bucket_shift; /* both tables: 64 - log2(nbuckets) */
-    uint64_t next_stamp;
+    uint8_t esize[PTO_DTYPE_COUNT]; /* pto_dtype_size, 0 for none */
+    uint32_t *ring_heads[PTO_RING_DEPTHS]; /* ring r's part of task_heads */
+    uint32_t ring_mask[PTO_RING_DEPTHS];
     pto_tensormap_stats_t st;
+    /* Cold. */
+    uint32_t *task_heads;  /* all rings' slot lists, one allocation */
+    uint32_t capacity, nbuckets;
 };
 
 /* ---- lists ------------------------------------------------------------ */
@@ -198,37 +215,41 @@ static bool tm_stale(const pto_tensormap_t *m, pto_task_id_t id)
 
 /* ---- regions ---------------------------------------------------------- */
 
-static bool tm_query_init(tm_query_t *q, const pto_tensor_t *t)
+/* Whole region arrays: dims >= ndim are 0 on both sides ("Queries"). */
+static bool tm_dims_eq(const uint32_t *a, const uint32_t *b)
 {
-    if (!t || t->status != 0 || !t->base || t->ndim == 0 ||
-        t->ndim > PTO_MAX_DIMS)
+    return memcmp(a, b, PTO_MAX_DIMS * sizeof(uint32_t)) == 0;
+}
+
+static bool tm_query_init(const pto_tensormap_t *m, tm_query_t *q,
+                          const pto_tensor_t *t)
+{
+    /* ndim - 1 wraps for ndim 0, so one compare checks 1..PTO_MAX_DIMS. */
+    if (!t || t->status != 0 || !t->base ||
+        (uint32_t)t->ndim - 1 >= PTO_MAX_DIMS || t->dtype >= PTO_DTYPE_COUNT)
         return false;
-    size_t es = pto_dtype_size((pto_dtype_t)t->dtype);
-    if (es == 0)
-        return false;
-    memset(q, 0, sizeof(*q));
-    q->base = t->base;
-    q->layout_start = t->layout_start;
-    q->ndim = t->ndim;
-    q->esize = (uint8_t)es;
-    for (uint32_t d = 0; d < t->ndim; d++) {
-        q->layout[d] = t->layout[d];
-        q->off[d] = t->off[d];
-        q->len[d] = t->len[d];
-    }
-    pto__tensor_byte_range(t, &q->lo, &q->hi);
-    return true;
+    q->t = t;
+    q->esize = m->esize[t->dtype];
+    q->has_bytes = false;
+    return q->esize != 0;
 }
 
 static bool tm_same_layout(const tm_entry_t *e, const tm_query_t *q)
 {
-    if (e->ndim != q->ndim || e->esize != q->esize ||
-        e->layout_start != q->layout_start)
-        return false;
-    for (uint32_t d = 0; d < q->ndim; d++)
-        if (e->layout[d] != q->layout[d])
-            return false;
-    return true;
+    const pto_tensor_t *t = q->t;
+    return e->ndim == t->ndim && e->esize == q->esize &&
+           e->layout_start == t->layout_start &&
+           tm_dims_eq(e->layout, t->layout);
+}
+
+/* q's byte range, computed on first use (only different-layout compares
+ * need it). */
+static void tm_query_bytes(tm_query_t *q)
+{
+    if (q->has_bytes)
+        return;
+    pto__tensor_byte_range(q->t, &q->lo, &q->hi);
+    q->has_bytes = true;
 }
 
 /* As pto__tensor_byte_range, on an entry. */
@@ -246,19 +267,21 @@ static void tm_entry_bytes(const tm_entry_t *e, uint64_t *lo, uint64_t *hi)
 /* pto__tensor_overlap in both directions at once (same buffer assumed):
  * true when e and q intersect; *e_covers / *q_covers say which contains the
  * other (only ever set by the exact same-layout path). */
-static bool tm_intersect(const tm_entry_t *e, const tm_query_t *q,
-                         bool *e_covers, bool *q_covers)
+static bool tm_intersect(const tm_entry_t *e, tm_query_t *q, bool *e_covers,
+                         bool *q_covers)
 {
+    const pto_tensor_t *t = q->t;
     *e_covers = *q_covers = false;
     if (!tm_same_layout(e, q)) {
         uint64_t lo, hi;
         tm_entry_bytes(e, &lo, &hi);
+        tm_query_bytes(q);
         return lo < q->hi && q->lo < hi;
     }
     bool ec = true, qc = true;
-    for (uint32_t d = 0; d < q->ndim; d++) {
+    for (uint32_t d = 0; d < t->ndim; d++) {
         uint64_t e0 = e->off[d], e1 = e0 + e->len[d];
-        uint64_t q0 = q->off[d], q1 = q0 + q->len[d];
+        uint64_t q0 = t->off[d], q1 = q0 + t->len[d];
         if (e1 <= q0 || q1 <= e0)
             return false;
         ec = ec && e0 <= q0 && q1 <= e1;
@@ -323,16 +346,30 @@ static void tm_buf_put_if_empty(pto_tensormap_t *m, uint32_t b)
     m->buf_free = b;
 }
 
-static bool tm_on_grid(const tm_buffer_t *r, const tm_query_t *q)
+/* Place q in buffer b's current grid: q->ongrid, and when on it q->bucket,
+ * the cell hash bucket. Its key is (b, the cell's row-major number among
+ * b's cells); the division that tests the alignment also gives the cell
+ * index. Fibonacci hashing spreads consecutive numbers evenly, so the tiles
+ * a loop walks through (neighbouring cells) rarely share a bucket. Valid
+ * until b's grid changes (tm_grid_set). */
+static inline void tm_place(const pto_tensormap_t *m, uint32_t b,
+                            tm_query_t *q)
 {
-    if (r->ndim != q->ndim || r->esize != q->esize ||
-        r->layout_start != q->layout_start)
-        return false;
-    for (uint32_t d = 0; d < q->ndim; d++)
-        if (r->layout[d] != q->layout[d] || r->g[d] != q->len[d] ||
-            q->off[d] % r->g[d] != 0)
-            return false;
-    return true;
+    const tm_buffer_t *r = &m->bufs[b];
+    const pto_tensor_t *t = q->t;
+    q->ongrid = false;
+    if (r->ndim != t->ndim || r->esize != q->esize ||
+        r->layout_start != t->layout_start ||
+        !tm_dims_eq(r->layout, t->layout) || !tm_dims_eq(r->g, t->len))
+        return;
+    uint64_t key = (uint64_t)b << 32;
+    for (uint32_t d = 0; d < t->ndim; d++) {
+        if (t->off[d] % r->g[d] != 0)
+            return;
+        key += (uint64_t)(t->off[d] / r->g[d]) * r->cstride[d];
+    }
+    q->ongrid = true;
+    q->bucket = (uint32_t)((key * TM_HASH_MUL) >> m->bucket_shift);
 }
 
 static bool tm_single_cell(const uint32_t *len, const uint32_t *layout,
@@ -344,22 +381,22 @@ static bool tm_single_cell(const uint32_t *len, const uint32_t *layout,
     return true;
 }
 
-static void tm_grid_set(tm_buffer_t *r, const tm_query_t *q)
+/* Make q's box the cell of b's grid, and place q again. */
+static void tm_grid_set(pto_tensormap_t *m, uint32_t b, tm_query_t *q)
 {
-    r->layout_start = q->layout_start;
-    r->ndim = q->ndim;
+    tm_buffer_t *r = &m->bufs[b];
+    const pto_tensor_t *t = q->t;
+    r->layout_start = t->layout_start;
+    r->ndim = t->ndim;
     r->esize = q->esize;
-    memcpy(r->layout, q->layout, sizeof(r->layout));
-    memcpy(r->g, q->len, sizeof(r->g));
-}
-
-static uint32_t tm_cell_bucket(const pto_tensormap_t *m, uint32_t b,
-                               const uint32_t *off, uint32_t ndim)
-{
-    uint64_t h = ((uint64_t)b + 1) * TM_HASH_MUL;
-    for (uint32_t d = 0; d < ndim; d++)
-        h = (h ^ off[d]) * TM_HASH_MUL;
-    return (uint32_t)(h >> m->bucket_shift);
+    memcpy(r->layout, t->layout, sizeof(r->layout));
+    memcpy(r->g, t->len, sizeof(r->g));
+    uint32_t stride = 1; /* wraps only for > 2^32 cells: still a hash */
+    for (uint32_t d = t->ndim; d-- > 0;) {
+        r->cstride[d] = stride;
+        stride *= t->layout[d] / t->len[d];
+    }
+    tm_place(m, b, q);
 }
 
 /* Move every on-grid entry of b to its off-grid list, which then holds all
@@ -385,26 +422,31 @@ static void tm_demote_all(pto_tensormap_t *m, uint32_t b)
     r->ongrid = 0;
 }
 
-/* Before inserting q into b: (re)establish the grid when b has no on-grid
- * entry, or replace a one-cell grid by q's multi-cell one. */
-static void tm_maybe_regrid(pto_tensormap_t *m, uint32_t b,
-                            const tm_query_t *q)
+/* Before inserting q (placed) into b: (re)establish the grid when b has no
+ * on-grid entry, or replace a one-cell grid by q's multi-cell one. An
+ * on-grid q changes nothing: the grid it would set is the current one. */
+static void tm_maybe_regrid(pto_tensormap_t *m, uint32_t b, tm_query_t *q)
 {
     tm_buffer_t *r = &m->bufs[b];
+    const pto_tensor_t *t = q->t;
+    if (q->ongrid)
+        return;
     if (r->ongrid == 0) {
-        tm_grid_set(r, q);
+        tm_grid_set(m, b, q);
         return;
     }
-    if (tm_single_cell(r->g, r->layout, r->ndim) && !tm_on_grid(r, q) &&
-        !tm_single_cell(q->len, q->layout, q->ndim)) {
+    if (tm_single_cell(r->g, r->layout, r->ndim) &&
+        !tm_single_cell(t->len, t->layout, t->ndim)) {
         tm_demote_all(m, b);
-        tm_grid_set(r, q);
+        tm_grid_set(m, b, q);
     }
 }
 
 /* ---- entries ---------------------------------------------------------- */
 
-static void tm_entry_free(pto_tensormap_t *m, uint32_t i)
+/* Take entry i off its chain and buffer lists and return it to the pool;
+ * the caller handles its task list. */
+static void tm_entry_detach(pto_tensormap_t *m, uint32_t i)
 {
     tm_entry_t *e = &m->entries[i];
     tm_buffer_t *r = &m->bufs[e->buf];
@@ -412,14 +454,19 @@ static void tm_entry_free(pto_tensormap_t *m, uint32_t i)
         e->ongrid ? &m->cell_heads[e->bucket] : &r->offgrid_head;
     tm_list_unlink(m->entries, chain_head, i, TM_LIST_CHAIN);
     tm_list_unlink(m->entries, &r->all_head, i, TM_LIST_BUF);
-    tm_list_unlink(m->entries, tm_task_head(m, e->id), i, TM_LIST_TASK);
     r->count--;
-    if (e->ongrid)
-        r->ongrid--;
+    r->ongrid -= e->ongrid;
     e->buf = TM_NIL;
     e->task.next = m->free_head;
     m->free_head = i;
     m->nfree++;
+}
+
+static void tm_entry_free(pto_tensormap_t *m, uint32_t i)
+{
+    tm_list_unlink(m->entries, tm_task_head(m, m->entries[i].id), i,
+                   TM_LIST_TASK);
+    tm_entry_detach(m, i);
 }
 
 static void tm_entry_add(pto_tensormap_t *m, uint32_t b, const tm_query_t *q,
@@ -428,22 +475,23 @@ static void tm_entry_add(pto_tensormap_t *m, uint32_t b, const tm_query_t *q,
     uint32_t i = m->free_head;
     tm_entry_t *e = &m->entries[i];
     tm_buffer_t *r = &m->bufs[b];
+    const pto_tensor_t *t = q->t;
     m->free_head = e->task.next;
     m->nfree--;
     e->id = id;
     e->stamp = ++m->next_stamp;
     e->buf = b;
-    e->ndim = q->ndim;
+    e->ndim = t->ndim;
     e->esize = q->esize;
     e->write = write;
-    e->ongrid = tm_on_grid(r, q);
-    e->layout_start = q->layout_start;
-    memcpy(e->off, q->off, sizeof(e->off));
-    memcpy(e->len, q->len, sizeof(e->len));
-    memcpy(e->layout, q->layout, sizeof(e->layout));
-    if (e->ongrid) {
-        e->bucket = tm_cell_bucket(m, b, q->off, q->ndim);
-        tm_list_push(m->entries, &m->cell_heads[e->bucket], i, TM_LIST_CHAIN);
+    e->ongrid = q->ongrid;
+    e->layout_start = t->layout_start;
+    memcpy(e->off, t->off, sizeof(e->off));
+    memcpy(e->len, t->len, sizeof(e->len));
+    memcpy(e->layout, t->layout, sizeof(e->layout));
+    if (q->ongrid) {
+        e->bucket = q->bucket;
+        tm_list_push(m->entries, &m->cell_heads[q->bucket], i, TM_LIST_CHAIN);
         r->ongrid++;
     } else {
         e->bucket = TM_NIL;
@@ -472,8 +520,8 @@ static void tm_walk_init(const pto_tensormap_t *m, uint32_t b,
                          const tm_query_t *q, tm_walk_t *w)
 {
     const tm_buffer_t *r = &m->bufs[b];
-    if (tm_on_grid(r, q)) {
-        w->cell = m->cell_heads[tm_cell_bucket(m, b, q->off, q->ndim)];
+    if (q->ongrid) {
+        w->cell = m->cell_heads[q->bucket];
         w->other = r->offgrid_head;
         w->other_list = TM_LIST_CHAIN;
     } else {
@@ -500,29 +548,35 @@ static uint32_t tm_walk_next(pto_tensormap_t *m, tm_walk_t *w, bool *in_cell)
     return o;
 }
 
-/* How entry e (reached via the cell chain when in_cell) relates to q. */
-static tm_rel_t tm_relate(const pto_tensormap_t *m, uint32_t b,
-                          const tm_entry_t *e, bool in_cell,
-                          const tm_query_t *q, bool *e_covers, bool *q_covers)
+/* How entry e, reached via the off-grid or all-entries list, relates to
+ * q. Out of line: on-grid walks seldom get here. */
+static tm_rel_t tm_relate_other(const pto_tensormap_t *m, const tm_entry_t *e,
+                                tm_query_t *q, bool *e_covers, bool *q_covers)
 {
-    if (in_cell) {
-        /* Bucket neighbours may be other cells or other buffers. */
-        if (e->buf != b || memcmp(e->off, q->off, sizeof(e->off)) != 0)
-            return TM_REL_NONE;
-        if (tm_stale(m, e->id))
-            return TM_REL_STALE;
-        *e_covers = *q_covers = true; /* the same cell */
-        return TM_REL_HIT;
-    }
     if (tm_stale(m, e->id))
         return TM_REL_STALE;
     return tm_intersect(e, q, e_covers, q_covers) ? TM_REL_HIT : TM_REL_NONE;
 }
 
+/* How entry e (reached via the cell chain when in_cell) relates to q. */
+static tm_rel_t tm_relate(const pto_tensormap_t *m, uint32_t b,
+                          const tm_entry_t *e, bool in_cell, tm_query_t *q,
+                          bool *e_covers, bool *q_covers)
+{
+    if (!in_cell)
+        return tm_relate_other(m, e, q, e_covers, q_covers);
+    /* Bucket neighbours may be other cells or other buffers. */
+    if (e->buf != b || !tm_dims_eq(e->off, q->t->off))
+        return TM_REL_NONE;
+    if (tm_stale(m, e->id))
+        return TM_REL_STALE;
+    *e_covers = *q_covers = true; /* the same cell */
+    return TM_REL_HIT;
+}
+
 /* Insert-time half of a write: drop every entry of b that q covers, and any
  * stale entry met on the way. May leave b empty; the caller refills it. */
-static void tm_drop_covered(pto_tensormap_t *m, uint32_t b,
-                            const tm_query_t *q)
+static void tm_drop_covered(pto_tensormap_t *m, uint32_t b, tm_query_t *q)
 {
     tm_walk_t w;
     bool in_cell, e_covers, q_covers;
@@ -550,8 +604,9 @@ void pto__tensormap_lookup(pto_tensormap_t *m, const pto_tensor_t *t,
     bool in_cell, e_covers, q_covers;
     uint32_t b, i;
     m->st.lookups++;
-    if (!tm_query_init(&q, t) || (b = tm_buf_find(m, q.base)) == TM_NIL)
+    if (!tm_query_init(m, &q, t) || (b = tm_buf_find(m, t->base)) == TM_NIL)
         return;
+    tm_place(m, b, &q);
     tm_walk_init(m, b, &q, &w);
     while ((i = tm_walk_next(m, &w, &in_cell)) != TM_NIL) {
         tm_entry_t *e = &m->entries[i];
@@ -581,11 +636,12 @@ void pto__tensormap_insert(pto_tensormap_t *m, const pto_tensor_t *t,
     /* A full pool breaks the caller's precondition: ignoring the insert
      * (losing this access's future edges) is the only option that neither
      * grows nor corrupts the map. The orchestrator must never get here. */
-    if (m->nfree == 0 || !tm_id_ok(id) || !tm_query_init(&q, t))
+    if (m->nfree == 0 || !tm_id_ok(id) || !tm_query_init(m, &q, t))
         return;
-    uint32_t b = tm_buf_find(m, q.base);
-    if (b == TM_NIL && (b = tm_buf_new(m, q.base)) == TM_NIL)
+    uint32_t b = tm_buf_find(m, t->base);
+    if (b == TM_NIL && (b = tm_buf_new(m, t->base)) == TM_NIL)
         return;
+    tm_place(m, b, &q);
     if (write && m->bufs[b].count != 0)
         tm_drop_covered(m, b, &q);
     tm_maybe_regrid(m, b, &q);
@@ -593,20 +649,31 @@ void pto__tensormap_insert(pto_tensormap_t *m, const pto_tensor_t *t,
     m->st.inserts++;
 }
 
+/* Frees the entries on id's slot list that belong to id, or to an older
+ * occupant of the slot (long retired) if the caller skipped its retire;
+ * never a newer one's. The kept ones (if any) are relinked in order, so the
+ * freed ones need no unlink from the list. */
 void pto__tensormap_retire(pto_tensormap_t *m, pto_task_id_t id)
 {
     if (!tm_id_ok(id))
         return;
-    uint32_t i = *tm_task_head(m, id);
+    uint32_t *head = tm_task_head(m, id);
+    uint32_t i = *head, kept = TM_NIL, seq = pto__task_seq(id);
+    *head = TM_NIL;
     while (i != TM_NIL) {
         tm_entry_t *e = &m->entries[i];
         uint32_t next = e->task.next, b = e->buf;
-        /* Also an older occupant of the slot (long retired) if the caller
-         * skipped its retire; never a newer one. */
-        if (e->id == id ||
-            pto__seq_before(pto__task_seq(e->id), pto__task_seq(id))) {
-            tm_entry_free(m, i);
+        if (e->id == id || pto__seq_before(pto__task_seq(e->id), seq)) {
+            tm_entry_detach(m, i);
             tm_buf_put_if_empty(m, b);
+        } else {
+            e->task.prev = kept;
+            e->task.next = TM_NIL;
+            if (kept == TM_NIL)
+                *head = i;
+            else
+                m->entries[kept].task.next = i;
+            kept = i;
         }
         i = next;
     }
@@ -678,6 +745,8 @@ int pto__tensormap_create(uint32_t entries,
     if (!m)
         return PTO_ENOMEM;
     m->capacity = entries;
+    for (uint32_t dt = 0; dt < PTO_DTYPE_COUNT; dt++)
+        m->esize[dt] = (uint8_t)pto_dtype_size((pto_dtype_t)dt);
     uint32_t bits = 1;
     while ((UINT64_C(1) << bits) < (uint64_t)entries * 2)
         bits++;

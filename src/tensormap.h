@@ -48,6 +48,7 @@ uint32_t pto__tensormap_capacity(const pto_tensormap_t *m);
  * reads and writes overlapping t. Changes nothing a later lookup reports; it
  * only frees entries found stale (see pto__tensormap_set_tail). `emit` must
  * not call back into the map. */
+/* (The tensor must not change during the call: the map reads it in place.) */
 void pto__tensormap_lookup(pto_tensormap_t *m, const pto_tensor_t *t,
                            bool write, pto_tensormap_emit_fn emit, void *ctx);
 
