@@ -29,6 +29,27 @@ static void sleep_us(long us)
 }
 
 /* scalar 0: log slot; scalar 1: microseconds to sleep. */
+/* Concurrency is proven without timing: a task given wait_for[slot] = k+1
+ * waits (up to 5 s) for task k to start before it ends. If the runtime
+ * ordered k after it, k could not start and the wait times out. */
+static int wait_for[MAX_LOG];
+static _Atomic int started[MAX_LOG];
+static _Atomic int wait_timeouts;
+
+static void wait_started(int k)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (!atomic_load(&started[k])) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (t1.tv_sec - t0.tv_sec > 5) {
+            atomic_fetch_add(&wait_timeouts, 1);
+            return;
+        }
+        sleep_us(100);
+    }
+}
+
 static void k_log(const pto_kernel_ctx_t *c)
 {
     uint64_t slot = pto_kernel_scalar(c, 0);
@@ -37,6 +58,9 @@ static void k_log(const pto_kernel_ctx_t *c)
     while (now > m && !atomic_compare_exchange_weak(&max_running, &m, now))
         ;
     t_start[slot] = atomic_fetch_add(&clock_ctr, 1);
+    atomic_store(&started[slot], 1);
+    if (wait_for[slot])
+        wait_started(wait_for[slot] - 1);
     sleep_us((long)pto_kernel_scalar(c, 1));
     t_end[slot] = atomic_fetch_add(&clock_ctr, 1);
     atomic_fetch_sub(&running, 1);
@@ -65,6 +89,10 @@ static void reset_log(void)
 {
     atomic_store(&clock_ctr, 0);
     atomic_store(&max_running, 0);
+    atomic_store(&wait_timeouts, 0);
+    memset(wait_for, 0, sizeof(wait_for));
+    for (int i = 0; i < MAX_LOG; i++)
+        atomic_store(&started[i], 0);
     memset(t_start, 0, sizeof(t_start));
     memset(t_end, 0, sizeof(t_end));
 }
@@ -135,7 +163,10 @@ static void test_hazards(void)
     pto_runtime_t *rt = make_rt(4, 64);
     for (int rep = 0; rep < 3; rep++) {
         reset_log();
+        wait_for[0] = 3 + 1; /* 0 and the disjoint 3 overlap */
+        wait_for[5] = 6 + 1; /* 5 and the NO_DEP 6 overlap */
         CHECK_EQ(pto_run(rt, orch_hazards, NULL), 0);
+        CHECK_EQ(atomic_load(&wait_timeouts), 0);
         CHECK(after(0, 1));
         CHECK(after(0, 2));
         CHECK(after(1, 4) && after(2, 4));
@@ -164,7 +195,10 @@ static void test_disjoint_concurrent(void)
 {
     pto_runtime_t *rt = make_rt(2, 64);
     reset_log();
+    wait_for[0] = 1 + 1;
+    wait_for[2] = 3 + 1;
     CHECK_EQ(pto_run(rt, orch_tiles, NULL), 0);
+    CHECK_EQ(atomic_load(&wait_timeouts), 0);
     CHECK(atomic_load(&max_running) >= 2);
     pto_runtime_destroy(rt);
 }

@@ -20,10 +20,29 @@ enum { K_LOG = 1, K_EMPTY = 2, K_INC = 3 };
 static _Atomic uint64_t clock_ctr;
 static uint64_t t_start[16], t_end[16];
 
+/* A task given wait_for[slot] = k+1 waits (up to 5 s) for task k to start
+ * before it ends: proves the two were not ordered, without timing. */
+static int wait_for[16];
+static _Atomic int started[16];
+static _Atomic int wait_timeouts;
+
+static void wait_started(int k)
+{
+    for (int i = 0; i < 50000 && !atomic_load(&started[k]); i++) {
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+    }
+    if (!atomic_load(&started[k]))
+        atomic_fetch_add(&wait_timeouts, 1);
+}
+
 static void k_log(const pto_kernel_ctx_t *c)
 {
     uint64_t slot = pto_kernel_scalar(c, 0);
     t_start[slot] = atomic_fetch_add(&clock_ctr, 1);
+    atomic_store(&started[slot], 1);
+    if (wait_for[slot])
+        wait_started(wait_for[slot] - 1);
     struct timespec ts = {0, (long)pto_kernel_scalar(c, 1) * 1000};
     nanosleep(&ts, NULL);
     t_end[slot] = atomic_fetch_add(&clock_ctr, 1);
@@ -59,6 +78,10 @@ static pto_runtime_t *make_rt(uint32_t window, uint64_t heap)
 static void reset_log(void)
 {
     atomic_store(&clock_ctr, 1);
+    atomic_store(&wait_timeouts, 0);
+    memset(wait_for, 0, sizeof(wait_for));
+    for (int i = 0; i < 16; i++)
+        atomic_store(&started[i], 0);
     memset(t_start, 0, sizeof(t_start));
     memset(t_end, 0, sizeof(t_end));
 }
@@ -151,8 +174,10 @@ static void test_bypass(void)
 {
     pto_runtime_t *rt = make_rt(16, 65536);
     reset_log();
+    wait_for[0] = 1 + 1; /* 0 waits for 1 to start: no implicit edge */
     CHECK_EQ(pto_run(rt, orch_bypass, NULL), 0);
-    CHECK(t_start[1] < t_end[0]); /* overlapped: no implicit edge */
+    CHECK_EQ(atomic_load(&wait_timeouts), 0);
+    CHECK(t_start[1] < t_end[0]);
     CHECK(t_end[2] < t_start[3]);
     pto_runtime_destroy(rt);
 }
