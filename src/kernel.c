@@ -15,6 +15,7 @@
  */
 #include <stdio.h>
 
+#include "debug.h"
 #include "kernel_ctx.h"
 #include "scheduler.h"
 
@@ -149,6 +150,7 @@ int pto_task_complete(pto_completion_t h)
      * task before returning the handle, and the handle reached us through
      * the user's own synchronisation. */
     pto_task_t *t = pto_load(&d->task, pto_relaxed);
+    pto__debug_yield();
     /* acq_rel: exactly one completion wins; release frees the entry. */
     if (!pto_cas(&d->gen, &g, g + 1, pto_acq_rel, pto_relaxed))
         return PTO_ECOMPLETION;

@@ -38,6 +38,7 @@
 #include <sched.h>
 #include <time.h>
 
+#include "debug.h"
 #include "futex.h"
 #include "scheduler.h"
 #include "tensor.h"
@@ -669,6 +670,7 @@ static bool fanout_push(pto_task_t *p, pto_dep_node_t *n)
     /* acquire: seeing CLOSED pairs with the completion exchange in scheduler.c,
      * so p's kernel writes happen-before our consumer's kernel. */
     pto_dep_node_t *head = pto_load(&p->fanout, pto_acquire);
+    pto__debug_yield();
     do {
         if (head == PTO_FANOUT_CLOSED)
             return false;
@@ -699,6 +701,7 @@ static void wire(pto_orch_t *o, pto_ring_t *r, pto_task_t *t)
         n->edge = (o->prod_flags[k] & PTO_PROD_EDGE) != 0;
         if (n->edge && !fanout_push(p, n))
             satisfied++;
+        pto__debug_yield();
         i = pto__ring_node_next(r, i);
     }
     /* acq_rel: drops the guard (and the edges found closed); whoever takes
@@ -758,6 +761,7 @@ static pto_task_id_t submit(pto_orch_t *o, const uint32_t kern[3],
     /* release: the slot's contents (state PENDING) before advance scans
      * it; pairs with the acquire of head in scheduler.c. */
     pto_store(&r->head, seq + 1, pto_release);
+    pto__debug_yield();
     wire(o, r, t);
     o->scope[o->depth].tasks++;
     o->tasks++;
@@ -883,6 +887,7 @@ static void release_scope(pto_orch_t *o)
     while (r->held_n > mark) {
         uint32_t seq = r->held[--r->held_n];
         pto__ring_priv(r, seq)->scope_held = 0;
+        pto__debug_yield();
         pto__sched_drop_ref(o->rt, pto__ring_slot(r, seq));
     }
     /* The instance is over: its tensors fail the lifetime check. */

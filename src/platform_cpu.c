@@ -73,6 +73,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "debug.h"
 #include "futex.h"
 #include "kernel_ctx.h"
 #include "platform.h"
@@ -197,6 +198,7 @@ static void push_ready(pto_platform_t *p, pto_task_t *t)
     /* Read the shape first: once pushed, t may run, retire and be reused
      * before this thread looks at it again. */
     pto_shape_t shape = (pto_shape_t)t->shape;
+    pto__debug_yield();
     pto__rq_push(&p->rt->rq[shape], t);
     wake_one(p, shape_kind(shape));
 }
@@ -284,6 +286,7 @@ static bool mbox_take(pto_core_t *c)
     pto_task_t *t = c->mbox_task;
     uint32_t block = c->mbox_block, target = c->mbox_target;
     _Atomic uint32_t *bar = c->mbox_bar;
+    pto__debug_yield();
     /* release: the fields are read; a claimer may overwrite them. */
     pto_store(&c->mbox, PTO_MBOX_FREE, pto_release);
     /* Arrive even when kernels are being skipped: the other members
@@ -339,6 +342,7 @@ static bool claim_cluster(pto_platform_t *p, uint32_t cl, uint32_t mask)
     for (uint32_t r = 0; r < 3; r++) {
         if (!(mask & (1u << r)))
             continue;
+        pto__debug_yield();
         if (!mbox_claim(&p->cores[cl * 3 + r])) {
             for (uint32_t u = 0; u < r; u++)
                 if (got & (1u << u))
@@ -535,6 +539,7 @@ static void core_park(pto_core_t *c)
     /* seq_cst: first half of the parking Dekker pairs. */
     pto_store(&c->parked, 1, pto_seq_cst);
     pto_fetch_add(&p->sleepers[c->kind], 1, pto_seq_cst);
+    pto__debug_yield();
     if (!has_work(c) && !stopping(p))
         pto_futex_wait(&c->wake, w, 0);
     pto_fetch_sub(&p->sleepers[c->kind], 1, pto_seq_cst);

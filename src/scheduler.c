@@ -25,6 +25,7 @@
  */
 #include "scheduler.h"
 
+#include "debug.h"
 #include "futex.h"
 #include "platform.h"
 
@@ -57,6 +58,7 @@ void pto__sched_ready(pto_runtime_t *rt, pto_task_t *t)
 
 static void release_fanin(pto_runtime_t *rt, pto_task_t *c)
 {
+    pto__debug_yield();
     /* acq_rel: the release carries this producer's writes along the RMW
      * chain; the acquire lets the thread that reaches 0 see all of them. */
     if (pto_fetch_sub(&c->fanin_pending, 1, pto_acq_rel) == 1)
@@ -89,10 +91,13 @@ static void complete(pto_runtime_t *rt, pto_task_t *t)
         /* Read next before the release: once released, the consumer may
          * run, retire and have its node reused. */
         pto_dep_node_t *next = n->next;
+        pto__debug_yield();
         release_fanin(rt, n->consumer);
         n = next;
     }
+    pto__debug_yield();
     release_retained(rt, t);
+    pto__debug_yield();
     pto__sched_drop_ref(rt, t);
 }
 
@@ -112,6 +117,7 @@ void pto__sched_drop_ref(pto_runtime_t *rt, pto_task_t *t)
         return;
     /* seq_cst: pairs with the lock holder's re-check (see the header). */
     pto_store(&t->state, PTO_TASK_CONSUMED, pto_seq_cst);
+    pto__debug_yield();
     pto__sched_advance(rt, &rt->rings[t->ring]);
 }
 
@@ -168,6 +174,7 @@ void pto__sched_advance(pto_runtime_t *rt, pto_ring_t *r)
         t = advance_locked(r);
         moved |= t != before;
         pto_store(&r->advance_lock, 0, pto_seq_cst);
+        pto__debug_yield();
         uint32_t head = pto_load(&r->head, pto_acquire);
         if (t == head ||
             pto_load(&pto__ring_slot(r, t)->state, pto_seq_cst) !=
