@@ -13,6 +13,15 @@ elseif(NOT PTO_SANITIZE STREQUAL "")
   message(FATAL_ERROR "PTO_SANITIZE must be '', 'address' or 'thread'")
 endif()
 
+if(PTO_FUZZER)
+  if(NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "PTO_FUZZER needs clang (-DCMAKE_C_COMPILER=clang)")
+  endif()
+  # Coverage feedback from the whole library, not just the harness.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 function(pto_target_warnings target)
   target_compile_options(${target} PRIVATE ${PTO_WARNING_FLAGS})
 endfunction()

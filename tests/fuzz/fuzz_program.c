@@ -1,7 +1,7 @@
 /*
- * test_orch_random.c - sequential semantics on random programs (the
- * promise of DESIGN.md §2): any program computes exactly what running its
- * tasks one by one in submission order computes.
+ * fuzz_program.c - the differential fuzzer's core: sequential semantics on
+ * random programs (the promise of DESIGN.md §2): any program computes
+ * exactly what running its tasks one by one in submission order computes.
  *
  * A program is a list of ops over two external 16x16 int32 buffers and
  * runtime-created 4x4 temporaries, inside randomly nested AUTO and MANUAL
@@ -19,13 +19,19 @@
  *
  * The same program runs on the runtime (random clusters, windows down to 4
  * slots, small pools) and on a sequential reference over separate memory;
- * every byte must match. A failure prints the seed. PTO_TEST_PROGRAMS sets
- * how many programs run (default 300).
+ * every byte must match.
+ *
+ * Every random choice comes from one source: a seeded xorshift (the
+ * fuzz_diff driver; a failure names the seed that reproduces it), or for a
+ * coverage-guided fuzzer (fuzz_libfuzzer.c) the input bytes: the first 8
+ * seed the xorshift and each later byte is mixed into one draw, so any
+ * input gives a full-size program and a mutated byte changes one decision.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "fuzz_program.h"
 #include "pto/pto.h"
 
 #define DIM 16
@@ -62,14 +68,20 @@ typedef struct program {
 
 /* ---- random generation ------------------------------------------------- */
 
+/* The byte source of the program being generated (single-threaded). */
 static uint64_t rng;
+static const uint8_t *src_bytes;
+static size_t src_len, src_pos;
 
 static uint32_t rnd(uint32_t n)
 {
     rng ^= rng << 13;
     rng ^= rng >> 7;
     rng ^= rng << 17;
-    return (uint32_t)(rng % n);
+    uint64_t v = rng;
+    if (src_bytes && src_pos < src_len)
+        v ^= (uint64_t)src_bytes[src_pos++] * 0x9E3779B97F4A7C15ull;
+    return (uint32_t)(v % n);
 }
 
 static void rand_rect(view_desc_t *v, uint32_t dim)
@@ -180,7 +192,7 @@ static void gen_task(program_t *p, gen_state_t *g, op_t *op)
         }
     op->mixed = rnd(8) == 0;
     op->ndeps = 0;
-    while (g->ntasks > 0 && op->ndeps < 2 && rnd(4) == 0)
+    for (int k = 0; k < 2 && g->ntasks > 0 && rnd(4) == 0; k++)
         add_dep(op, g->task_ops[rnd(g->ntasks)]);
     thread_manual_deps(g, op, self);
     g->task_ops[g->ntasks++] = self;
@@ -198,9 +210,8 @@ static void gen_end(program_t *p, gen_state_t *g, op_t *op)
     g->depth--;
 }
 
-static void gen_program(program_t *p, uint64_t seed, uint32_t window)
+static void gen_program(program_t *p, uint32_t window)
 {
-    rng = seed * 2654435761u + 88172645463325252ull;
     memset(p, 0, sizeof(*p));
     gen_state_t g;
     memset(&g, 0, sizeof(g));
@@ -429,12 +440,12 @@ static void reference(program_t *p, world_t *w)
     }
 }
 
-static bool run_one(uint64_t seed)
+/* Draw a config and a program from the byte source, run it both ways. */
+static int run_drawn(char *why, size_t wn)
 {
     static program_t p;
     static world_t got, want;
     static const uint32_t windows[5] = {4, 8, 16, 64, 256};
-    rng = seed + 1;
     pto_config_t cfg;
     pto_config_init(&cfg);
     cfg.clusters = 1 + rnd(4);
@@ -445,34 +456,45 @@ static bool run_one(uint64_t seed)
      * producers each must fit, or the run (rightly) reports a deadlock. */
     cfg.dep_pool_entries = 2048;
     cfg.spin_us = rnd(2) ? 0 : 20;
-    gen_program(&p, seed, cfg.task_window);
+    uint64_t data_seed = rnd(1u << 16);
+    gen_program(&p, cfg.task_window);
     pto_runtime_t *rt;
     REQUIRE(pto_runtime_create(&cfg, &rt) == 0);
     REQUIRE(pto_kernel_register(rt, 1, k_op, "op") == 0);
-    world_init(&got, seed);
-    world_init(&want, seed);
+    world_init(&got, data_seed);
+    world_init(&want, data_seed);
     run_ctx_t rc = {&p, &got, {0}};
     int st = pto_run(rt, orch_program, &rc);
     reference(&p, &want);
     bool ok = st == 0 && memcmp(got.a, want.a, sizeof(got.a)) == 0 &&
               memcmp(got.b, want.b, sizeof(got.b)) == 0;
     if (!ok)
-        fprintf(stderr, "seed %llu: status %d (%s) clusters %u window %u%s\n",
-                (unsigned long long)seed, st, pto_last_error(rt),
-                cfg.clusters, cfg.task_window,
-                st == 0 ? ": memory differs" : "");
+        snprintf(why, wn, "status %d (%s), %u ops, clusters %u window %u "
+                 "tracker %u%s", st, pto_last_error(rt), p.nops,
+                 cfg.clusters, cfg.task_window, cfg.tensormap_entries,
+                 st == 0 ? ": memory differs" : "");
     pto_runtime_destroy(rt);
-    return ok;
+    return ok ? 0 : 1;
 }
 
-int main(void)
+int fuzz_run_seed(uint64_t seed, char *why, size_t wn)
 {
-    const char *env = getenv("PTO_TEST_PROGRAMS");
-    uint64_t n = env ? strtoull(env, NULL, 0) : 300;
-    uint64_t first = getenv("PTO_TEST_SEED")
-                         ? strtoull(getenv("PTO_TEST_SEED"), NULL, 0)
-                         : 1;
-    for (uint64_t s = first; s < first + n; s++)
-        CHECK(run_one(s));
-    return check_result();
+    src_bytes = NULL;
+    rng = seed * 2654435761u + 88172645463325252ull;
+    return run_drawn(why, wn);
+}
+
+int fuzz_run_bytes(const uint8_t *data, size_t n, char *why, size_t wn)
+{
+    uint64_t seed = 0;
+    size_t k = 0;
+    for (; k < n && k < 8; k++)
+        seed = seed << 8 | data[k];
+    rng = seed * 2654435761u + 88172645463325252ull;
+    src_bytes = data;
+    src_len = n;
+    src_pos = k;
+    int rc = run_drawn(why, wn);
+    src_bytes = NULL;
+    return rc;
 }
