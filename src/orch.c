@@ -64,6 +64,7 @@ int pto__orch_create(pto_runtime_t *rt, pto_orch_t **out)
     if (!o)
         return PTO_ENOMEM;
     o->rt = rt;
+    o->status = PTO_ESTATE; /* no run yet */
     /* Tracker hits are bounded by its entries, explicit deps and creators
      * by the args capacities; an element access in a MANUAL scope may list
      * every live task (collect_manual_tasks). */
@@ -106,9 +107,18 @@ int pto__orch_fail(pto_orch_t *o, int code, const char *fmt, ...)
     return code;
 }
 
-/* The run already failed (here or in a kernel): later calls are no-ops. */
+/* The run already failed (here or in a kernel), or there is no run:
+ * later calls are no-ops. Outside pto_run the status is PTO_ESTATE (set at
+ * create and at every run's end), and the first call says so in
+ * pto_last_error. */
 static bool orch_failed(pto_orch_t *o)
 {
+    if (pto_unlikely(o->status == PTO_ESTATE && !o->in_run)) {
+        snprintf(o->rt->last_error, sizeof(o->rt->last_error),
+                 "orchestration call outside pto_run: the pto_orch_t is "
+                 "only valid inside the orchestration function");
+        return true;
+    }
     if (pto_likely(o->status == 0)) {
         /* relaxed: a hint; a kernel failure seen late only costs a few
          * submits whose kernels will be skipped anyway. */
@@ -945,6 +955,7 @@ pto_task_id_t pto_task_id_none(void)
 
 void pto__orch_run_begin(pto_orch_t *o)
 {
+    o->in_run = true;
     o->status = 0;
     o->depth = 0;
     o->manual_depth = PTO_NO_MANUAL;
@@ -1007,6 +1018,8 @@ void pto__orch_run_end(pto_orch_t *o)
         pto__ring_reset(r);
         pto__tensormap_set_tail(o->rt->tmap, r->index, r->seen_tail);
     }
+    o->in_run = false;
+    o->status = PTO_ESTATE; /* calls between runs fail (orch_failed) */
 }
 
 /* ---- element access from the orchestrator ----------------------------- */

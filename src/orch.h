@@ -27,7 +27,8 @@ typedef struct pto_scope_frame {
 
 struct pto_orch {
     pto_runtime_t *rt;
-    int32_t status;          /* sticky first error of this run */
+    int32_t status;          /* sticky first error; PTO_ESTATE between runs */
+    bool in_run;             /* inside pto_run (set and cleared by it) */
     uint32_t depth;          /* innermost open scope; 0 = pto_run's */
     uint32_t manual_depth;   /* outermost open MANUAL scope or NO_MANUAL */
     uint32_t next_serial;    /* scope instances ever opened */

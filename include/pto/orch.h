@@ -2,7 +2,9 @@
  * pto/orch.h - calls made by the orchestration function (inside pto_run).
  *
  * Thread: every function here is for the orchestrator thread only (the one
- * running the pto_orch_fn), during pto_run.
+ * running the pto_orch_fn), during pto_run. Called outside pto_run (with a
+ * pto_orch_t kept from a run) they fail with PTO_ESTATE, change nothing,
+ * and pto_last_error says why.
  *
  * Failure model: the first failing call records its code and message in the
  * run (sticky); every later scope or submit call is then a no-op returning
