@@ -122,7 +122,10 @@ void pto__sched_drop_ref(pto_runtime_t *rt, pto_task_t *t)
 }
 
 /* Ring r's tail moved to `tail`: wake the orchestrator if it waits for
- * that (each wake is a system call, so it names the tail it needs). */
+ * that (each wake is a system call, so it names the tail it needs). Only
+ * the thread that swaps orch_waiting from 1 to 0 wakes it: one wake per
+ * park, however many tails move before the orchestrator runs again (it
+ * sets the flag anew before it re-checks and parks). */
 static void wake_orchestrator(pto_runtime_t *rt, const pto_ring_t *r,
                               uint32_t tail)
 {
@@ -136,6 +139,10 @@ static void wake_orchestrator(pto_runtime_t *rt, const pto_ring_t *r,
     if (ring != PTO_WAIT_ANY_RING &&
         (ring != r->index ||
          pto__seq_before(tail, pto_load(&rt->orch_wait_seq, pto_relaxed))))
+        return;
+    /* seq_cst: claims this park's wake; the increment below is what the
+     * orchestrator's futex_wait compares against. */
+    if (pto_xchg(&rt->orch_waiting, 0, pto_seq_cst) != 1)
         return;
     pto_fetch_add(&rt->orch_wake, 1, pto_release);
     pto_futex_wake(&rt->orch_wake, 1);
