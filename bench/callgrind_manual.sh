@@ -69,7 +69,7 @@ loop_file() {
 
 # incl FILE FN: inclusive Ir of function FN in FILE (0 if it never ran).
 incl() {
-    callgrind_annotate --inclusive=yes --threshold=100 "$1" |
+    callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
         awk -v fn="$2" '
             { for (i = 2; i <= NF; i++)
                   if ($i ~ (":" fn "$")) { gsub(",", "", $1); print $1; found = 1; exit } }

@@ -55,6 +55,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 /* The task shape: Case1 tiles (16 heads, head_dim 128, 128-token blocks). */
 #define PA_BLOCKS 16u      /* KV blocks per group */
 #define PA_HEADS 16u       /* query rows per tile */
@@ -67,7 +69,6 @@
 #define PA_KV_POOL 4096u
 #define PA_SCRAMBLE 2654435761u /* odd: a bijection modulo PA_KV_POOL */
 
-#define PA_MAX_REPS 101u
 #define PA_MAX_GROUPS 65536u
 /* Groups of the check pass: enough to interleave many groups' tasks. */
 #define PA_CHECK_GROUPS 64u
@@ -104,17 +105,7 @@ static void usage(FILE *f)
             "  --callgrind-mode  run bench_manual_loop once for --variant, "
             "nothing else\n"
             "                 (for bench/callgrind_manual.sh)\n",
-            PA_TASKS_PER_GROUP, PA_MAX_REPS);
-}
-
-static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
-{
-    char *end = NULL;
-    unsigned long long v = strtoull(s ? s : "", &end, 10);
-    if (!s || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = (uint32_t)v;
-    return 0;
+            PA_TASKS_PER_GROUP, BENCH_MAX_REPS);
 }
 
 static int parse_variant(const char *s, pa_variant_t *out)
@@ -134,11 +125,11 @@ static int parse_valued(pa_opts_t *op, int argc, char **argv, int *i)
     const char *val = *i + 1 < argc ? argv[*i + 1] : NULL;
     int rc = -1;
     if (strcmp(name, "--groups") == 0)
-        rc = parse_u32(val, 1, PA_MAX_GROUPS, &op->groups);
+        rc = bench_parse_u32(val, 1, PA_MAX_GROUPS, &op->groups);
     else if (strcmp(name, "--reps") == 0)
-        rc = parse_u32(val, 1, PA_MAX_REPS, &op->reps);
+        rc = bench_parse_u32(val, 1, BENCH_MAX_REPS, &op->reps);
     else if (strcmp(name, "--clusters") == 0)
-        rc = parse_u32(val, 1, PTO_MAX_CLUSTERS, &op->clusters);
+        rc = bench_parse_u32(val, 1, PTO_MAX_CLUSTERS, &op->clusters);
     else if (strcmp(name, "--variant") == 0)
         rc = parse_variant(val, &op->variant);
     else if (strcmp(name, "--json") == 0 && val)
@@ -169,40 +160,6 @@ static int parse_args(pa_opts_t *op, int argc, char **argv)
     if (op->clusters == 0)
         op->clusters = 1;
     return 0;
-}
-
-/* ---- time and statistics ---------------------------------------------- */
-
-static uint64_t clock_ns(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-typedef struct pa_stat {
-    double med, min, max;
-} pa_stat_t;
-
-static int cmp_double(const void *pa, const void *pb)
-{
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
-}
-
-/* Median (mean of the middle two for an even count), min and max. */
-static pa_stat_t stat_of(const double *v, uint32_t n)
-{
-    double s[PA_MAX_REPS];
-    pa_stat_t r = {0, 0, 0};
-    if (n == 0)
-        return r;
-    memcpy(s, v, n * sizeof(double));
-    qsort(s, n, sizeof(double), cmp_double);
-    r.min = s[0];
-    r.max = s[n - 1];
-    r.med = (n & 1u) ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-    return r;
 }
 
 /* ---- kernels ----------------------------------------------------------- */
@@ -242,10 +199,7 @@ static void check_kernel(const pto_kernel_ctx_t *c)
     atomic_store_explicit(&done[idx], 1, memory_order_release);
 }
 
-static const struct {
-    pto_kernel_fn fn;
-    const char *name;
-} kernel_table[K_COUNT] = {
+static const bench_kernel_t kernel_table[K_COUNT] = {
     [K_QK] = {empty_kernel, "qk"},
     [K_SF] = {empty_kernel, "softmax_prepare"},
     [K_PV] = {empty_kernel, "pv"},
@@ -255,43 +209,7 @@ static const struct {
 
 static pto_runtime_t *make_runtime(uint32_t clusters)
 {
-    pto_config_t cfg;
-    pto_runtime_t *rt = NULL;
-    pto_config_init(&cfg);
-    cfg.clusters = clusters;
-    int rc = pto_runtime_create(&cfg, &rt);
-    if (rc != 0) {
-        fprintf(stderr, "pto_runtime_create: %s: %s\n", pto_strerror(rc),
-                pto_last_error(NULL));
-        return NULL;
-    }
-    for (uint32_t k = 0; k < K_COUNT; k++) {
-        rc = pto_kernel_register(rt, k, kernel_table[k].fn,
-                                 kernel_table[k].name);
-        if (rc != 0) {
-            fprintf(stderr, "pto_kernel_register %s: %s: %s\n",
-                    kernel_table[k].name, pto_strerror(rc),
-                    pto_last_error(rt));
-            pto_runtime_destroy(rt);
-            return NULL;
-        }
-    }
-    return rt;
-}
-
-static int run_checked(pto_runtime_t *rt, pto_orch_fn fn, void *user,
-                       pto_run_stats_t *st)
-{
-    int rc = pto_run(rt, fn, user);
-    if (rc != 0) {
-        fprintf(stderr, "pto_run: %s (%s): %s\n", pto_strerror(rc),
-                pto_err_name(rc), pto_last_error(rt));
-        return rc;
-    }
-    rc = pto_run_stats(rt, st);
-    if (rc != 0)
-        fprintf(stderr, "pto_run_stats: %s\n", pto_strerror(rc));
-    return rc;
+    return bench_make_runtime(clusters, kernel_table, K_COUNT);
 }
 
 /* ---- buffers ----------------------------------------------------------- */
@@ -567,11 +485,11 @@ void bench_manual_loop(pto_orch_t *o, pa_job_t *job)
 static void pa_orch(pto_orch_t *o, void *user)
 {
     pa_job_t *job = user;
-    uint64_t c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-    uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+    uint64_t c0 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    uint64_t t0 = bench_clock_ns(CLOCK_MONOTONIC);
     bench_manual_loop(o, job);
-    job->loop_ns = clock_ns(CLOCK_MONOTONIC) - t0;
-    job->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+    job->loop_ns = bench_clock_ns(CLOCK_MONOTONIC) - t0;
+    job->cpu_ns = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
     /* A view or result failure is ours, not the runtime's: say so. */
     if (job->failed && pto_orch_status(o) == 0)
         fprintf(stderr, "pto-bench-manual: a view or submit result failed "
@@ -584,7 +502,7 @@ static int run_job(pto_runtime_t *rt, pa_job_t *job, pto_run_stats_t *st)
 {
     uint64_t want = (uint64_t)job->groups * PA_TASKS_PER_GROUP;
     job->failed = 0;
-    if (run_checked(rt, pa_orch, job, st) != 0 || job->failed)
+    if (bench_run_checked(rt, pa_orch, job, st) != 0 || job->failed)
         return -1;
     if (st->tasks != want) {
         fprintf(stderr, "pto-bench-manual: %s run submitted %llu tasks, "
@@ -639,7 +557,7 @@ static const char *const field_label[F_COUNT] = {
     "elapsed_ns (whole pto_run)"};
 
 typedef struct pa_samples {
-    double v[F_COUNT][PA_MAX_REPS];
+    double v[F_COUNT][BENCH_MAX_REPS];
 } pa_samples_t;
 
 static void record(pa_samples_t *s, uint32_t r, const pa_job_t *job,
@@ -658,7 +576,7 @@ typedef struct pa_report {
     const pa_opts_t *opts;
     pto_config_t cfg;
     uint64_t tasks;
-    pa_stat_t f[V_COUNT][F_COUNT];
+    bench_stat_t f[V_COUNT][F_COUNT];
 } pa_report_t;
 
 /* One warm-up run per variant, then `reps` runs alternating the variants
@@ -683,21 +601,11 @@ static int measure(pto_runtime_t *rt, const pa_bufs_t *bufs,
     rp->tasks = st.tasks;
     for (int v = 0; v < V_COUNT; v++)
         for (int f = 0; f < F_COUNT; f++)
-            rp->f[v][f] = stat_of(s[v].v[f], op->reps);
+            rp->f[v][f] = bench_stat_of(s[v].v[f], op->reps);
     return 0;
 }
 
 /* ---- reporting --------------------------------------------------------- */
-
-static void print_config(const pto_config_t *c)
-{
-    printf("config: clusters=%u sched_threads=%u task_window=%u "
-           "heap_bytes=%llu tensormap_entries=%u dep_pool_entries=%u "
-           "spin_us=%u core_timing=%u\n",
-           c->clusters, c->sched_threads, c->task_window,
-           (unsigned long long)c->heap_bytes, c->tensormap_entries,
-           c->dep_pool_entries, c->spin_us, c->core_timing);
-}
 
 static double ratio(const pa_report_t *rp, int f)
 {
@@ -724,37 +632,20 @@ static void print_table(const pa_report_t *rp)
     }
 }
 
-static void json_stat(FILE *f, const char *key, pa_stat_t s, int last)
+static void json_body(FILE *f, const void *ctx)
 {
-    fprintf(f, "\"%s\": {\"median\": %.3f, \"min\": %.3f, \"max\": %.3f}%s",
-            key, s.med, s.min, s.max, last ? "" : ", ");
-}
-
-static void json_config(FILE *f, const pto_config_t *c)
-{
-    fprintf(f,
-            "  \"config\": {\"clusters\": %u, \"sched_threads\": %u, "
-            "\"task_window\": %u, \"heap_bytes\": %llu, "
-            "\"tensormap_entries\": %u, \"dep_pool_entries\": %u, "
-            "\"spin_us\": %u, \"core_timing\": %u},\n",
-            c->clusters, c->sched_threads, c->task_window,
-            (unsigned long long)c->heap_bytes, c->tensormap_entries,
-            c->dep_pool_entries, c->spin_us, c->core_timing);
-}
-
-static void json_body(FILE *f, const pa_report_t *rp)
-{
+    const pa_report_t *rp = ctx;
     fprintf(f, "{\n  \"bench\": \"pto-bench-manual\",\n  \"cores\": %ld,\n"
                "  \"reps\": %u,\n  \"groups\": %u,\n  \"blocks\": %u,\n"
                "  \"tasks\": %llu,\n",
             rp->cores, rp->opts->reps, rp->opts->groups, PA_BLOCKS,
             (unsigned long long)rp->tasks);
-    json_config(f, &rp->cfg);
+    bench_json_config(f, "config", &rp->cfg);
     fprintf(f, "  \"variants\": {\n");
     for (int v = 0; v < V_COUNT; v++) {
         fprintf(f, "    \"%s\": {", variant_name[v]);
         for (int k = 0; k < F_COUNT; k++)
-            json_stat(f, field_name[k], rp->f[v][k], k == F_COUNT - 1);
+            bench_json_stat(f, field_name[k], rp->f[v][k], k == F_COUNT - 1);
         fprintf(f, "}%s\n", v + 1 < V_COUNT ? "," : "");
     }
     fprintf(f, "  },\n  \"ratio_manual_auto\": {");
@@ -762,21 +653,6 @@ static void json_body(FILE *f, const pa_report_t *rp)
         fprintf(f, "\"%s\": %.4f%s", field_name[k], ratio(rp, k),
                 k + 1 < F_COUNT ? ", " : "");
     fprintf(f, "}\n}\n");
-}
-
-static int write_json(const char *path, const pa_report_t *rp)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        perror(path);
-        return -1;
-    }
-    json_body(f, rp);
-    if (fclose(f) != 0) {
-        perror(path);
-        return -1;
-    }
-    return 0;
 }
 
 /* ---- drivers ----------------------------------------------------------- */
@@ -791,7 +667,7 @@ static int run_bench(const pa_opts_t *op, pa_report_t *rp)
     if (bufs_init(&bufs, op->groups) != 0 || !(rt = make_runtime(op->clusters)))
         goto out;
     rp->cfg = *pto_runtime_config(rt);
-    print_config(&rp->cfg);
+    bench_print_config("config", &rp->cfg);
     if (check_graphs(rt, &bufs, check_groups) != 0 ||
         measure(rt, &bufs, op, rp) != 0)
         goto out;
@@ -846,7 +722,7 @@ int main(int argc, char **argv)
     if (run_bench(&op, &rp) != 0)
         return 1;
     print_table(&rp);
-    if (op.json && write_json(op.json, &rp) != 0)
+    if (op.json && bench_write_json(op.json, json_body, &rp) != 0)
         return 1;
     return 0;
 }

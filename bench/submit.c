@@ -46,10 +46,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #define BENCH_KERNEL_EMPTY 0u
 /* Elements per tile: one row of a [tasks, BENCH_TILE] float32 buffer. */
 #define BENCH_TILE 16u
-#define BENCH_MAX_REPS 101u
 
 /* ---- options ----------------------------------------------------------- */
 
@@ -91,16 +92,6 @@ static void usage(FILE *f)
             BENCH_MAX_REPS);
 }
 
-static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
-{
-    char *end = NULL;
-    unsigned long long v = strtoull(s ? s : "", &end, 10);
-    if (!s || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = (uint32_t)v;
-    return 0;
-}
-
 static int parse_mode(const char *s, bench_mode_t *out)
 {
     if (s && strcmp(s, "indep") == 0)
@@ -119,15 +110,15 @@ static int parse_valued(bench_opts_t *op, int argc, char **argv, int *i)
     const char *val = *i + 1 < argc ? argv[*i + 1] : NULL;
     int rc = -1;
     if (strcmp(name, "--tasks") == 0)
-        rc = parse_u32(val, 1, 100000000u, &op->tasks);
+        rc = bench_parse_u32(val, 1, 100000000u, &op->tasks);
     else if (strcmp(name, "--e2e-tasks") == 0)
-        rc = parse_u32(val, 1, 100000000u, &op->e2e_tasks);
+        rc = bench_parse_u32(val, 1, 100000000u, &op->e2e_tasks);
     else if (strcmp(name, "--reps") == 0)
-        rc = parse_u32(val, 1, BENCH_MAX_REPS, &op->reps);
+        rc = bench_parse_u32(val, 1, BENCH_MAX_REPS, &op->reps);
     else if (strcmp(name, "--batch") == 0)
-        rc = parse_u32(val, 1, 1u << 20, &op->batch);
+        rc = bench_parse_u32(val, 1, 1u << 20, &op->batch);
     else if (strcmp(name, "--clusters") == 0)
-        rc = parse_u32(val, 1, PTO_MAX_CLUSTERS, &op->clusters);
+        rc = bench_parse_u32(val, 1, PTO_MAX_CLUSTERS, &op->clusters);
     else if (strcmp(name, "--mode") == 0)
         rc = parse_mode(val, &op->mode);
     else if (strcmp(name, "--json") == 0 && val)
@@ -163,40 +154,6 @@ static int parse_args(bench_opts_t *op, int argc, char **argv)
     return 0;
 }
 
-/* ---- time and statistics ---------------------------------------------- */
-
-static uint64_t clock_ns(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-typedef struct bench_stat {
-    double med, min, max;
-} bench_stat_t;
-
-static int cmp_double(const void *pa, const void *pb)
-{
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
-}
-
-/* Median (mean of the middle two for an even count), min and max. */
-static bench_stat_t stat_of(const double *v, uint32_t n)
-{
-    double s[BENCH_MAX_REPS];
-    bench_stat_t r = {0, 0, 0};
-    if (n == 0)
-        return r;
-    memcpy(s, v, n * sizeof(double));
-    qsort(s, n, sizeof(double), cmp_double);
-    r.min = s[0];
-    r.max = s[n - 1];
-    r.med = (n & 1u) ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-    return r;
-}
-
 /* ---- runtime ----------------------------------------------------------- */
 
 static void empty_kernel(const pto_kernel_ctx_t *c)
@@ -204,38 +161,14 @@ static void empty_kernel(const pto_kernel_ctx_t *c)
     (void)c;
 }
 
+static const bench_kernel_t kernels[] = {
+    [BENCH_KERNEL_EMPTY] = {empty_kernel, "empty"},
+};
+
 static pto_runtime_t *make_runtime(uint32_t clusters)
 {
-    pto_config_t cfg;
-    pto_runtime_t *rt = NULL;
-    pto_config_init(&cfg);
-    if (clusters != 0)
-        cfg.clusters = clusters;
-    int rc = pto_runtime_create(&cfg, &rt);
-    if (rc != 0) {
-        fprintf(stderr, "pto_runtime_create: %s: %s\n", pto_strerror(rc),
-                pto_last_error(NULL));
-        return NULL;
-    }
-    rc = pto_kernel_register(rt, BENCH_KERNEL_EMPTY, empty_kernel, "empty");
-    if (rc != 0) {
-        fprintf(stderr, "pto_kernel_register: %s\n", pto_strerror(rc));
-        pto_runtime_destroy(rt);
-        return NULL;
-    }
-    return rt;
-}
-
-static int run_checked(pto_runtime_t *rt, pto_orch_fn fn, void *user,
-                       pto_run_stats_t *st)
-{
-    int rc = pto_run(rt, fn, user);
-    if (rc != 0) {
-        fprintf(stderr, "pto_run: %s: %s\n", pto_strerror(rc),
-                pto_last_error(rt));
-        return rc;
-    }
-    return pto_run_stats(rt, st);
+    return bench_make_runtime(clusters, kernels,
+                              sizeof(kernels) / sizeof(kernels[0]));
 }
 
 /* ---- case 1: the submit loop ------------------------------------------ */
@@ -355,11 +288,11 @@ void bench_submit_loop(pto_orch_t *o, submit_job_t *job)
 static void submit_orch(pto_orch_t *o, void *user)
 {
     submit_job_t *job = user;
-    uint64_t c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-    uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+    uint64_t c0 = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    uint64_t t0 = bench_clock_ns(CLOCK_MONOTONIC);
     bench_submit_loop(o, job);
-    job->loop_ns = clock_ns(CLOCK_MONOTONIC) - t0;
-    job->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+    job->loop_ns = bench_clock_ns(CLOCK_MONOTONIC) - t0;
+    job->cpu_ns = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 }
 
 /* Per-run figures of case 1, each in ns per task. */
@@ -385,7 +318,7 @@ static int submit_case(pto_runtime_t *rt, submit_job_t *job, uint32_t reps,
     double n = (double)job->tasks;
     pto_run_stats_t st;
     for (uint32_t r = 0; r <= reps; r++) { /* r == 0: warm-up */
-        if (run_checked(rt, submit_orch, job, &st) != 0 || job->failed)
+        if (bench_run_checked(rt, submit_orch, job, &st) != 0 || job->failed)
             return -1;
         if (r == 0)
             continue;
@@ -397,7 +330,7 @@ static int submit_case(pto_runtime_t *rt, submit_job_t *job, uint32_t reps,
     }
     res->tasks = job->tasks;
     for (int f = 0; f < F_COUNT; f++)
-        res->f[f] = stat_of(v[f], reps);
+        res->f[f] = bench_stat_of(v[f], reps);
     return 0;
 }
 
@@ -439,7 +372,7 @@ static int e2e_case(pto_runtime_t *rt, e2e_job_t *job, uint32_t reps,
     double ns[BENCH_MAX_REPS], tps[BENCH_MAX_REPS];
     pto_run_stats_t st;
     for (uint32_t r = 0; r <= reps; r++) { /* r == 0: warm-up */
-        if (run_checked(rt, e2e_orch, job, &st) != 0 || job->failed)
+        if (bench_run_checked(rt, e2e_orch, job, &st) != 0 || job->failed)
             return -1;
         if (r == 0)
             continue;
@@ -447,22 +380,12 @@ static int e2e_case(pto_runtime_t *rt, e2e_job_t *job, uint32_t reps,
         tps[r - 1] = 1e9 / ns[r - 1];
     }
     res->tasks = job->tasks;
-    res->ns_per_task = stat_of(ns, reps);
-    res->tasks_per_s = stat_of(tps, reps);
+    res->ns_per_task = bench_stat_of(ns, reps);
+    res->tasks_per_s = bench_stat_of(tps, reps);
     return 0;
 }
 
 /* ---- reporting --------------------------------------------------------- */
-
-static void print_config(const char *what, const pto_config_t *c)
-{
-    printf("%s: clusters=%u sched_threads=%u task_window=%u "
-           "heap_bytes=%llu tensormap_entries=%u dep_pool_entries=%u "
-           "spin_us=%u core_timing=%u\n",
-           what, c->clusters, c->sched_threads, c->task_window,
-           (unsigned long long)c->heap_bytes, c->tensormap_entries,
-           c->dep_pool_entries, c->spin_us, c->core_timing);
-}
 
 static void print_submit_table(const submit_result_t *r, uint32_t n)
 {
@@ -494,24 +417,6 @@ static void print_e2e_table(const e2e_result_t *r, uint32_t n)
     }
 }
 
-static void json_stat(FILE *f, const char *key, bench_stat_t s, int last)
-{
-    fprintf(f, "\"%s\": {\"median\": %.3f, \"min\": %.3f, \"max\": %.3f}%s",
-            key, s.med, s.min, s.max, last ? "" : ", ");
-}
-
-static void json_config(FILE *f, const char *key, const pto_config_t *c)
-{
-    fprintf(f,
-            "  \"%s\": {\"clusters\": %u, \"sched_threads\": %u, "
-            "\"task_window\": %u, \"heap_bytes\": %llu, "
-            "\"tensormap_entries\": %u, \"dep_pool_entries\": %u, "
-            "\"spin_us\": %u, \"core_timing\": %u},\n",
-            key, c->clusters, c->sched_threads, c->task_window,
-            (unsigned long long)c->heap_bytes, c->tensormap_entries,
-            c->dep_pool_entries, c->spin_us, c->core_timing);
-}
-
 typedef struct bench_report {
     long cores;
     const bench_opts_t *opts;
@@ -522,18 +427,19 @@ typedef struct bench_report {
     uint32_t ne2e;
 } bench_report_t;
 
-static void json_body(FILE *f, const bench_report_t *rp)
+static void json_body(FILE *f, const void *ctx)
 {
+    const bench_report_t *rp = ctx;
     fprintf(f, "{\n  \"bench\": \"pto-bench-submit\",\n  \"cores\": %ld,\n"
                "  \"reps\": %u,\n  \"batch\": %u,\n",
             rp->cores, rp->opts->reps, rp->opts->batch);
-    json_config(f, "submit_config", &rp->submit_cfg);
+    bench_json_config(f, "submit_config", &rp->submit_cfg);
     fprintf(f, "  \"submit\": {\n");
     for (uint32_t i = 0; i < rp->nsubmit; i++) {
         const submit_result_t *r = &rp->submit[i];
         fprintf(f, "    \"%s\": {\"tasks\": %u, ", r->name, r->tasks);
         for (int k = 0; k < F_COUNT; k++)
-            json_stat(f, field_name[k], r->f[k], k == F_COUNT - 1);
+            bench_json_stat(f, field_name[k], r->f[k], k == F_COUNT - 1);
         fprintf(f, "}%s\n", i + 1 < rp->nsubmit ? "," : "");
     }
     fprintf(f, "  },\n  \"e2e\": [\n");
@@ -541,26 +447,11 @@ static void json_body(FILE *f, const bench_report_t *rp)
         const e2e_result_t *r = &rp->e2e[i];
         fprintf(f, "    {\"submit\": \"%s\", \"clusters\": %u, \"tasks\": %u, ",
                 r->name, r->clusters, r->tasks);
-        json_stat(f, "ns_per_task", r->ns_per_task, 0);
-        json_stat(f, "tasks_per_s", r->tasks_per_s, 1);
+        bench_json_stat(f, "ns_per_task", r->ns_per_task, 0);
+        bench_json_stat(f, "tasks_per_s", r->tasks_per_s, 1);
         fprintf(f, "}%s\n", i + 1 < rp->ne2e ? "," : "");
     }
     fprintf(f, "  ]\n}\n");
-}
-
-static int write_json(const char *path, const bench_report_t *rp)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        perror(path);
-        return -1;
-    }
-    json_body(f, rp);
-    if (fclose(f) != 0) {
-        perror(path);
-        return -1;
-    }
-    return 0;
 }
 
 /* ---- drivers ----------------------------------------------------------- */
@@ -574,7 +465,7 @@ static int run_submit_cases(const bench_opts_t *op, bench_report_t *rp)
     if (bufs_init(&bufs, op->tasks) != 0 || !(rt = make_runtime(op->clusters)))
         goto out;
     rp->submit_cfg = *pto_runtime_config(rt);
-    print_config("case 1 config", &rp->submit_cfg);
+    bench_print_config("case 1 config", &rp->submit_cfg);
     for (uint32_t m = 0; m < 3; m++) {
         submit_job_t job = {.bufs = &bufs, .tasks = op->tasks,
                             .batch = op->batch, .mode = (bench_mode_t)m};
@@ -599,7 +490,7 @@ static int run_e2e_cases(const bench_opts_t *op, bench_report_t *rp)
         pto_runtime_t *rt = make_runtime(clusters[c]);
         if (!rt)
             return -1;
-        print_config("case 2 config", pto_runtime_config(rt));
+        bench_print_config("case 2 config", pto_runtime_config(rt));
         for (int alt = 0; alt < 2; alt++) {
             e2e_result_t *r = &rp->e2e[rp->ne2e];
             e2e_job_t job = {.tasks = op->e2e_tasks, .alternate = alt};
@@ -626,7 +517,7 @@ static int run_callgrind(const bench_opts_t *op)
                         .batch = op->batch, .mode = op->mode};
     int rc = -1;
     if (bufs_init(&bufs, op->tasks) == 0 && (rt = make_runtime(op->clusters)))
-        rc = run_checked(rt, submit_orch, &job, &st) || job.failed ? -1 : 0;
+        rc = bench_run_checked(rt, submit_orch, &job, &st) || job.failed ? -1 : 0;
     if (rc == 0)
         printf("callgrind-mode: mode=%s tasks=%u batch=%u clusters=%u\n",
                op->mode == MODE_CHAIN ? "chain" : "indep", op->tasks,
@@ -661,7 +552,7 @@ int main(int argc, char **argv)
         return 1;
     print_submit_table(rp.submit, rp.nsubmit);
     print_e2e_table(rp.e2e, rp.ne2e);
-    if (op.json && write_json(op.json, &rp) != 0)
+    if (op.json && bench_write_json(op.json, json_body, &rp) != 0)
         return 1;
     return 0;
 }
