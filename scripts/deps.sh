@@ -1,8 +1,16 @@
 #!/bin/sh
 # Install what building and testing pto-runtime needs on Debian, if missing.
 # Runs apt-get only when a tool is absent (needs root then).
+#   scripts/deps.sh           compilers and build tools
+#   scripts/deps.sh --peers   also the benchmark peers pto-bench compares
+#                             against (OpenMP/libomp, StarPU, oneTBB, g++)
 set -e
 need=""
+if [ "${1:-}" = "--peers" ]; then
+    for p in libomp-dev libstarpu-dev libtbb-dev g++; do
+        dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
+    done
+fi
 command -v cmake >/dev/null 2>&1 || need="$need cmake"
 command -v make >/dev/null 2>&1 || need="$need make"
 command -v gcc >/dev/null 2>&1 || need="$need gcc"
