@@ -24,8 +24,10 @@
 #include "pa_kernels.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "pa_bf16.h"
 
@@ -314,7 +316,7 @@ static int blocks_of(const pto_kernel_ctx_t *c, const char *kernel,
     return 0;
 }
 
-void pa_k_qk(const pto_kernel_ctx_t *c)
+static void k_qk(const pto_kernel_ctx_t *c)
 {
     uint32_t nt = pto_kernel_tensor_count(c);
     pa_qk_job_t j = {0};
@@ -349,7 +351,7 @@ void pa_k_qk(const pto_kernel_ctx_t *c)
         pto_kernel_fail(c, "qk: head tile or head_dim over the limits");
 }
 
-void pa_k_sf(const pto_kernel_ctx_t *c)
+static void k_sf(const pto_kernel_ctx_t *c)
 {
     pa_mat_t s, p, m, l;
     if (mat_of(c, "sf", 0, PTO_FLOAT32, &s) != 0 ||
@@ -367,7 +369,7 @@ void pa_k_sf(const pto_kernel_ctx_t *c)
     pa_sf(&j, kernel_isa);
 }
 
-void pa_k_pv(const pto_kernel_ctx_t *c)
+static void k_pv(const pto_kernel_ctx_t *c)
 {
     uint32_t nt = pto_kernel_tensor_count(c);
     pa_pv_job_t j = {0};
@@ -415,7 +417,7 @@ static float *vec_of(const pto_kernel_ctx_t *c, uint32_t i, uint32_t ht)
     return m.data;
 }
 
-void pa_k_up(const pto_kernel_ctx_t *c)
+static void k_up(const pto_kernel_ctx_t *c)
 {
     uint32_t flags = (uint32_t)pto_kernel_scalar(c, 0);
     uint32_t want = (flags & PA_UP_LAST) ? 7 : 6;
@@ -446,26 +448,83 @@ void pa_k_up(const pto_kernel_ctx_t *c)
     pa_up(&j);
 }
 
-static void pa_k_empty(const pto_kernel_ctx_t *c)
+static void k_empty(const pto_kernel_ctx_t *c)
 {
     (void)c;
 }
+
+/* ---- tracing (pa_kernels_set_trace) ------------------------------------ */
+
+static _Atomic(pa_trace_t *) trace_cur;
+
+void pa_kernels_set_trace(pa_trace_t *t)
+{
+    atomic_store_explicit(&trace_cur, t, memory_order_release);
+}
+
+uint64_t pa_trace_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static __attribute__((noinline)) void traced(const pto_kernel_ctx_t *c,
+                                             pto_kernel_fn fn, uint32_t k,
+                                             pa_trace_t *t)
+{
+    uint64_t t0 = pa_trace_now_ns();
+    fn(c);
+    uint64_t t1 = pa_trace_now_ns();
+    uint64_t i = atomic_fetch_add_explicit(&t->next, 1, memory_order_relaxed);
+    if (i >= t->cap)
+        return; /* dropped: pa_trace_dropped counts it */
+    pa_trace_ev_t *e = &t->ev[i];
+    e->task = pto_kernel_task_id(c);
+    e->t0_ns = t0;
+    e->t1_ns = t1;
+    e->kernel = k;
+    e->cluster = pto_kernel_cluster(c);
+    e->subtask = (uint32_t)pto_kernel_subtask(c);
+    e->block = pto_kernel_block_index(c);
+}
+
+/* The registered kernels: one branch when tracing is off. */
+#define PA_WRAP(storage, name, body, id)                                     \
+    storage void name(const pto_kernel_ctx_t *c)                             \
+    {                                                                        \
+        pa_trace_t *t =                                                      \
+            atomic_load_explicit(&trace_cur, memory_order_acquire);          \
+        if (__builtin_expect(t != NULL, 0))                                  \
+            traced(c, body, id, t);                                          \
+        else                                                                 \
+            body(c);                                                         \
+    }
+
+PA_WRAP(, pa_k_qk, k_qk, PA_K_QK)
+PA_WRAP(, pa_k_sf, k_sf, PA_K_SF)
+PA_WRAP(, pa_k_pv, k_pv, PA_K_PV)
+PA_WRAP(, pa_k_up, k_up, PA_K_UP)
+PA_WRAP(static, e_qk, k_empty, PA_K_QK)
+PA_WRAP(static, e_sf, k_empty, PA_K_SF)
+PA_WRAP(static, e_pv, k_empty, PA_K_PV)
+PA_WRAP(static, e_up, k_empty, PA_K_UP)
 
 int pa_kernels_register(pto_runtime_t *rt, int empty)
 {
     static const struct {
         uint32_t id;
-        pto_kernel_fn fn;
+        pto_kernel_fn fn, empty_fn;
         const char *name;
     } table[] = {
-        {PA_K_QK, pa_k_qk, "qk"},
-        {PA_K_SF, pa_k_sf, "softmax_prepare"},
-        {PA_K_PV, pa_k_pv, "pv"},
-        {PA_K_UP, pa_k_up, "online_update"},
+        {PA_K_QK, pa_k_qk, e_qk, "qk"},
+        {PA_K_SF, pa_k_sf, e_sf, "softmax_prepare"},
+        {PA_K_PV, pa_k_pv, e_pv, "pv"},
+        {PA_K_UP, pa_k_up, e_up, "online_update"},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         int rc = pto_kernel_register(rt, table[i].id,
-                                     empty ? pa_k_empty : table[i].fn,
+                                     empty ? table[i].empty_fn : table[i].fn,
                                      table[i].name);
         if (rc != 0)
             return rc;
