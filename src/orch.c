@@ -399,6 +399,18 @@ static int tensor_error(pto_orch_t *o, const pto_tensor_t *t, uint32_t i)
                           pto__task_seq(t->owner), t->scope_depth);
 }
 
+static bool is_tracked(const pto_orch_t *o, const pto_tensor_t *t,
+                       uint8_t tag)
+{
+    if (tag == PTO_ARG_OUTPUT || tag == PTO_ARG_NO_DEP)
+        return false;
+    /* Manual-local: created inside the outermost open MANUAL scope
+     * (scope_depth >= manual_depth; NO_MANUAL is the largest depth, so
+     * nothing is local without one). */
+    return !(t->flags & PTO_TENSOR_F_RUNTIME) ||
+           t->scope_depth < o->manual_depth;
+}
+
 /* What one pass over a submit's tensors learns. */
 typedef struct pto_scan {
     uint32_t tracked;   /* bit i: argument i goes through the tracker */
@@ -406,11 +418,8 @@ typedef struct pto_scan {
     uint64_t out_bytes; /* the outputs' heap block, aligned */
 } pto_scan_t;
 
-/* Check every tensor argument (valid, alive) and classify it, in one pass
- * (this runs on every submit). Tracked: every tag but OUTPUT and NO_DEP,
- * unless the tensor is manual-local (created inside the outermost open
- * MANUAL scope: scope_depth >= manual_depth; NO_MANUAL is the largest
- * depth, so nothing is local without one). */
+/* Check every tensor argument (valid, alive) and classify it with
+ * is_tracked, in one pass (this runs on every submit). */
 static int scan_tensors(pto_orch_t *o, const pto_args_t *a, pto_scan_t *sc)
 {
     sc->tracked = 0;
@@ -427,8 +436,7 @@ static int scan_tensors(pto_orch_t *o, const pto_args_t *a, pto_scan_t *sc)
         if (pto_unlikely(t->status != 0 || t->ndim == 0 || !t->base ||
                          (rt_tensor && !tensor_alive(o, t))))
             return tensor_error(o, t, i);
-        if (tag != PTO_ARG_NO_DEP &&
-            (!rt_tensor || t->scope_depth < o->manual_depth)) {
+        if (is_tracked(o, t, tag)) {
             sc->tracked |= 1u << i;
             sc->ntracked++;
         }
@@ -526,15 +534,6 @@ static int add_explicit_deps(pto_orch_t *o, const pto_args_t *a,
     return 0;
 }
 
-static bool is_tracked(const pto_orch_t *o, const pto_tensor_t *t,
-                       uint8_t tag)
-{
-    if (tag == PTO_ARG_OUTPUT || tag == PTO_ARG_NO_DEP)
-        return false;
-    /* Manual-local: created inside the outermost open MANUAL scope. */
-    return !(t->flags & PTO_TENSOR_F_RUNTIME) ||
-           t->scope_depth < o->manual_depth;
-}
 
 static void collect_tensor_producers(pto_orch_t *o, const pto_args_t *a,
                                      uint32_t mask)
