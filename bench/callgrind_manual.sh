@@ -46,35 +46,8 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-# total FILE: the file's total Ir (0 if it has none).
-total() {
-    awk '/^totals:/ { t = $2 } /^summary:/ { s = $2 }
-         END { if (t != "") print t; else if (s != "") print s; else print 0 }' \
-        "$1"
-}
-
-# loop_file OUT: the per-thread file of OUT that ran bench_manual_loop.
-loop_file() {
-    best='' best_ir=-1
-    for f in "$1"-*; do
-        grep -q 'bench_manual_loop' "$f" || continue
-        t=$(total "$f")
-        if [ "$t" -gt "$best_ir" ]; then
-            best=$f best_ir=$t
-        fi
-    done
-    [ -n "$best" ] || { echo "callgrind_manual.sh: no thread ran bench_manual_loop in $1" >&2; exit 1; }
-    echo "$best"
-}
-
-# incl FILE FN: inclusive Ir of function FN in FILE (0 if it never ran).
-incl() {
-    callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
-        awk -v fn="$2" '
-            { for (i = 2; i <= NF; i++)
-                  if ($i ~ (":" fn "$")) { gsub(",", "", $1); print $1; found = 1; exit } }
-            END { if (!found) print 0 }'
-}
+me=callgrind_manual.sh
+. "$here/callgrind_lib.sh"
 
 # measure VARIANT G: prints "total lookup insert" for one run.
 measure() {
@@ -88,7 +61,7 @@ measure() {
         cat "$tmp/log.$1.$2" >&2
         exit 1
     fi
-    f=$(loop_file "$out")
+    f=$(loop_file "$out" bench_manual_loop)
     echo "$(total "$f") $(incl "$f" pto__tensormap_lookup) $(incl "$f" pto__tensormap_insert)"
 }
 
