@@ -40,6 +40,7 @@
 
 #include "debug.h"
 #include "futex.h"
+#include "platform.h"
 #include "scheduler.h"
 #include "tensor.h"
 #include "tensormap.h"
@@ -259,7 +260,9 @@ static void orch_park(pto_orch_t *o, uint32_t seen_wake)
 {
     pto_runtime_t *rt = o->rt;
     uint64_t t0 = pto_now_ns();
+    pto__platform_orch_idle(rt->plat, true);
     pto_futex_wait(&rt->orch_wake, seen_wake, PTO_ORCH_PARK_NS);
+    pto__platform_orch_idle(rt->plat, false);
     o->wait_ns += pto_now_ns() - t0;
 }
 
@@ -956,6 +959,7 @@ void pto__orch_run_begin(pto_orch_t *o)
 {
     o->in_run = true;
     o->status = 0;
+    pto__platform_orch_idle(o->rt->plat, false);
     o->depth = 0;
     o->manual_depth = PTO_NO_MANUAL;
     o->call = "pto_run";
@@ -982,6 +986,8 @@ static bool rings_drained(pto_orch_t *o)
 static void wait_drained(pto_orch_t *o)
 {
     pto_runtime_t *rt = o->rt;
+    /* Submitting is over: the cores may have this thread's CPU. */
+    pto__platform_orch_idle(rt->plat, true);
     for (;;) {
         uint32_t w = pto_load(&rt->orch_wake, pto_acquire);
         /* Wake only when the first ring with live tasks has drained. */
@@ -1019,6 +1025,7 @@ void pto__orch_run_end(pto_orch_t *o)
     }
     o->in_run = false;
     o->status = PTO_ESTATE; /* calls between runs fail (orch_failed) */
+    pto__platform_orch_idle(o->rt->plat, true);
 }
 
 /* ---- element access from the orchestrator ----------------------------- */
@@ -1041,6 +1048,7 @@ static bool producer_done(pto_orch_t *o, pto_task_t *p, pto_task_id_t id)
 static void wait_producers(pto_orch_t *o)
 {
     uint64_t t0 = pto_now_ns();
+    pto__platform_orch_idle(o->rt->plat, true);
     for (uint32_t k = 0; k < o->nprod; k++) {
         pto_task_t *p = o->prod[k];
         for (uint32_t spins = 0; !producer_done(o, p, p->id); spins++) {
@@ -1052,6 +1060,7 @@ static void wait_producers(pto_orch_t *o)
             }
         }
     }
+    pto__platform_orch_idle(o->rt->plat, false);
     o->wait_ns += pto_now_ns() - t0;
 }
 

@@ -24,6 +24,11 @@ void pto__platform_destroy(pto_platform_t *p);
  * never blocks. */
 void pto__platform_ready(pto_platform_t *p, pto_task_t *t);
 
+/* The orchestrator stops submitting to wait (idle = true), or resumes:
+ * while it waits, its CPU may run one more core, and queued work wakes
+ * one. Orchestrator only; never blocks. */
+void pto__platform_orch_idle(pto_platform_t *p, bool idle);
+
 /* After a run drained: wait until no core is still inside scheduler code,
  * so the time counters are final. Orchestrator only. */
 void pto__platform_quiesce(pto_platform_t *p);

@@ -52,11 +52,18 @@
  * decrementing spinning and then (parking) re-checks the queues, or it
  * has found work and will come back to the queues after running it.
  *
- * Awake cores. Likewise a push wakes nobody while max_awake cores of the
- * kind are awake (not parked: running, spinning or about to look): they
- * come back to the queues after their kernel. Queue-driven parallelism is
- * thus bounded by the CPUs (at least 2 per kind), and an oversubscribed
- * platform does not pay a futex wake and park per task. Gang work (mailbox)
+ * Awake cores. Likewise a push wakes nobody while awake_limit() cores of
+ * the kind are awake (not parked: running, spinning or about to look):
+ * they come back to the queues after their kernel. The limit counts the
+ * orchestrator's CPU: while it submits it keeps one CPU busy, so the limit
+ * is CPUs - 1 (at least 1); while it waits (back-pressure, an element
+ * access, the end of a run) it is the CPUs (at least 2), and going idle it
+ * wakes cores for work already queued (pto__platform_orch_idle). Without
+ * the orchestrator's share, a chain of short tasks on 2 CPUs woke a second
+ * core whenever the first was between its kernel and its spin, and three
+ * threads then time-shared two CPUs (~3x slower, docs/benchmarks.md).
+ * Any limit >= 1 is live: an awake core re-checks the queues before it
+ * parks, so the flag is only a policy hint (relaxed). Gang work (mailbox)
  * always wakes its member directly. Pairs: pusher pushes then reads
  * sleepers; a parking core counts itself in sleepers, then re-checks.
  *
@@ -128,8 +135,10 @@ struct pto_platform {
     uint32_t timing;
     uint32_t started;               /* threads created (for destroy) */
     uint32_t max_spin;              /* spinners allowed per kind */
-    uint32_t max_awake;             /* awake cores worth waking, per kind */
+    uint32_t max_awake[2];          /* awake cores worth waking, per kind,
+                                     * [orchestrator busy, idle] */
     uint32_t ncores_kind[2];
+    _Atomic uint32_t orch_idle;     /* written by the orchestrator only */
     PTO_ALIGNED_CL _Atomic uint32_t sleepers[2];
     _Atomic uint32_t spinning[2];
     PTO_ALIGNED_CL _Atomic uint32_t stop;
@@ -138,6 +147,13 @@ struct pto_platform {
 /* The core the calling thread is (NULL on other threads): lets a completion
  * stash the task it made ready. Thread-local, never shared. */
 static _Thread_local pto_core_t *tls_core;
+
+/* How many awake cores of one kind are worth having now (see Awake cores). */
+static uint32_t awake_limit(const pto_platform_t *p)
+{
+    /* relaxed: a policy hint; liveness never depends on it. */
+    return p->max_awake[pto_load(&p->orch_idle, pto_relaxed) != 0];
+}
 
 /* ---- waking ------------------------------------------------------------ */
 
@@ -164,7 +180,7 @@ static void wake_one(pto_platform_t *p, int kind)
             return;
         /* seq_cst: the pusher's half of the awake pair (see top). */
         if (p->ncores_kind[k] - pto_load(&p->sleepers[k], pto_seq_cst) >=
-            p->max_awake)
+            awake_limit(p))
             return;
     }
     for (int k = 0; k < 2; k++) {
@@ -207,6 +223,18 @@ static bool is_gang(const pto_task_t *t)
 {
     return t->nsub > 1 || (t->block_num > 1 &&
                            (t->spmd_flags & PTO_SPMD_SYNC_START));
+}
+
+void pto__platform_orch_idle(pto_platform_t *p, bool idle)
+{
+    /* relaxed: see awake_limit. */
+    pto_store(&p->orch_idle, idle ? 1u : 0u, pto_relaxed);
+    if (!idle)
+        return;
+    /* The CPU it frees may take work the busy limit left queued. */
+    for (int s = PTO_SHAPE_AIC; s < PTO_SHAPE_COUNT; s++)
+        if (pto__rq_nonempty(&p->rt->rq[s]))
+            wake_one(p, shape_kind((pto_shape_t)s));
 }
 
 void pto__platform_ready(pto_platform_t *p, pto_task_t *t)
@@ -581,7 +609,7 @@ static void core_idle(pto_core_t *c)
     pto_store(&c->busy, 0, pto_release);
     bool crowded = p->ncores_kind[c->kind] -
                        pto_load(&p->sleepers[c->kind], pto_relaxed) >
-                   p->max_awake;
+                   awake_limit(p);
     if (p->spin_ns > 0 && !crowded && spin_enter(c)) {
         bool found = spin_for_work(c);
         pto_fetch_sub(&p->spinning[c->kind], 1, pto_seq_cst);
@@ -634,7 +662,9 @@ int pto__platform_create(pto_runtime_t *rt, pto_platform_t **out)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     /* One CPU is the orchestrator's; spinning beyond the rest is waste. */
     p->max_spin = cpus > 2 ? (uint32_t)(cpus - 1) : 1u;
-    p->max_awake = cpus > 2 ? (uint32_t)cpus : 2u;
+    p->max_awake[0] = cpus > 2 ? (uint32_t)(cpus - 1) : 1u;
+    p->max_awake[1] = cpus > 2 ? (uint32_t)cpus : 2u;
+    pto_store(&p->orch_idle, 1, pto_relaxed); /* no run yet */
     p->ncores_kind[PTO_KIND_AIC] = p->nclusters;
     p->ncores_kind[PTO_KIND_AIV] = 2 * p->nclusters;
     p->timing = rt->cfg.core_timing;
