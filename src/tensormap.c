@@ -55,7 +55,12 @@
  *   I3 a buffer record exists iff it has >= 1 entry (outside one insert), so
  *      `entries` records always suffice;
  *   I4 a task's entries are on the list task_head[ring][seq & (window - 1)];
- *   I5 free entries have buf == TM_NIL and are chained through task.next.
+ *   I5 free entries have buf == TM_NIL and are chained through task.next;
+ *   I6 a buffer's `writes` counts its live write entries. A read lookup
+ *      emits only writes, so with none it returns without a walk: reads of
+ *      data nothing in flight writes (a shared query, weights, KV blocks)
+ *      cost O(1), however many readers are recorded. It then frees no stale
+ *      entry on the way, which retire() does anyway.
  *
  * Queries. A lookup or insert does not copy its tensor (so it must not
  * change during the call; emit has no business touching it): the query
@@ -125,6 +130,8 @@ typedef struct tm_buffer {
     uint32_t offgrid_head;/* off-grid entries, newest first (chain links) */
     uint32_t count;       /* entries */
     uint32_t ongrid;      /* of which on-grid */
+    uint32_t writes;      /* of which writes: a read lookup of a buffer
+                           * without one has nothing to find (I6) */
     uint64_t layout_start;/* grid: layout signature ... */
     uint8_t ndim, esize;
     uint32_t layout[PTO_MAX_DIMS];
@@ -456,6 +463,7 @@ static void tm_entry_detach(pto_tensormap_t *m, uint32_t i)
     tm_list_unlink(m->entries, &r->all_head, i, TM_LIST_BUF);
     r->count--;
     r->ongrid -= e->ongrid;
+    r->writes -= e->write;
     e->buf = TM_NIL;
     e->task.next = m->free_head;
     m->free_head = i;
@@ -500,6 +508,7 @@ static void tm_entry_add(pto_tensormap_t *m, uint32_t b, const tm_query_t *q,
     tm_list_push(m->entries, &r->all_head, i, TM_LIST_BUF);
     tm_list_push(m->entries, tm_task_head(m, id), i, TM_LIST_TASK);
     r->count++;
+    r->writes += write;
 }
 
 /* ---- the walk: candidates for q in buffer b, newest first ------------- */
@@ -606,6 +615,8 @@ void pto__tensormap_lookup(pto_tensormap_t *m, const pto_tensor_t *t,
     m->st.lookups++;
     if (!tm_query_init(m, &q, t) || (b = tm_buf_find(m, t->base)) == TM_NIL)
         return;
+    if (!write && m->bufs[b].writes == 0)
+        return; /* I6 */
     tm_place(m, b, &q);
     tm_walk_init(m, b, &q, &w);
     while ((i = tm_walk_next(m, &w, &in_cell)) != TM_NIL) {
