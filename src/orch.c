@@ -158,6 +158,7 @@ static void reclaim(pto_orch_t *o, pto_ring_t *r)
         r->heap_tail = pv->heap_end;
     }
     r->seen_tail = tail;
+    pto__ring_heap_reclaimed(r);
     pto__tensormap_set_tail(m, r->index, tail);
 }
 
@@ -761,7 +762,7 @@ static pto_task_id_t submit(pto_orch_t *o, const uint32_t kern[3],
     fill_task(t, kern, a, id, flags, shape, nsub);
     record_accesses(o, a, mask, id);
     pto_slot_priv_t *pv = pto__ring_priv(r, seq);
-    pv->heap_end = r->heap_top;
+    pto__ring_heap_note(r, seq);
     pv->ndeps = o->nprod;
     pv->scope_held = 0;
     if (a->noutputs > 0)

@@ -4,6 +4,7 @@
  */
 #include "ring.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,33 +78,41 @@ void pto__ring_fini(pto_ring_t *r)
 
 /* The heap holds nothing (top == tail) but top sits mid-heap: rewind to 0.
  * Live tasks then all own zero bytes and record heap_end == top; rewrite
- * them to 0 so retiring them later keeps tail consistent. Slow path only:
- * runs when a request does not fit. */
+ * them to 0 so retiring them later keeps tail consistent. */
 static void heap_rewind(pto_ring_t *r)
 {
-    for (uint32_t s = r->seen_tail; s != r->alloc_seq; s++)
+    for (uint32_t s = r->seen_tail; s != r->alloc_seq; s++) {
         pto__ring_priv(r, s)->heap_end = 0;
+        pto__ring_priv(r, s)->heap_wrap = 0;
+    }
     r->heap_top = 0;
     r->heap_tail = 0;
 }
 
 uint64_t pto__ring_heap_try(pto_ring_t *r, uint64_t bytes)
 {
+    r->heap_wrapped = 0;
     if (bytes == 0)
         return r->heap_top;
     uint64_t top = r->heap_top, tail = r->heap_tail;
-    if (top == tail && r->heap_cap - top < bytes && top != 0) {
+    /* Empty mid-heap: rewind. Each live task is rewritten at most once
+     * over all rewinds (the next rewind needs this block retired, and so
+     * every older task), so this costs O(1) per task. */
+    if (top == tail && top != 0) {
         heap_rewind(r);
         top = tail = 0;
     }
     if (top >= tail) {
-        /* Free space: [top, cap) and [0, tail). */
-        if (r->heap_cap - top >= bytes) {
+        /* Free space: [top, cap) and [0, tail); early wrap: ring.h. */
+        bool early = r->held_n == 0 && tail > bytes &&
+                     tail - bytes >= 4 * (top - tail);
+        if (!early && r->heap_cap - top >= bytes) {
             r->heap_top = top + bytes;
             return top;
         }
         if (tail > bytes) { /* strict: top must not land on tail */
             r->heap_top = bytes;
+            r->heap_wrapped = 1;
             return 0;
         }
         return UINT64_MAX;
@@ -128,6 +137,7 @@ void pto__ring_reset(pto_ring_t *r)
 {
     r->heap_top = 0;
     r->heap_tail = 0;
+    r->heap_wrapped = 0;
     r->node_top = 0;
     r->node_used = 0;
     r->held_n = 0;

@@ -17,9 +17,22 @@
  * top == tail means empty; an allocation may bring top up to but never onto
  * tail from below, so "full" and "empty" cannot be confused. Every task,
  * including ones with no outputs, records heap_end = top after its
- * allocation; retiring task s sets tail = heap_end(s). When the ring has no
- * live task at all, top and tail reset to 0 (so a request of the whole heap
- * fits again - the seed could stay stuck mid-heap).
+ * allocation; retiring task s sets tail = heap_end(s). When the heap is
+ * empty (top == tail) mid-heap, the next block rewinds top and tail to 0
+ * (a request of the whole heap fits again - the seed could stay stuck
+ * mid-heap - and the bytes just used are reused). A task whose block
+ * wrapped is marked (heap_wrap); once it is the oldest live task the end it
+ * skipped is free and tail becomes 0 (pto__ring_heap_reclaimed).
+ *
+ * Early wrap. A block also wraps to 0 while there is still room before the
+ * end, once [0, tail) holds it plus four times the live span [tail, top)
+ * and no live task of the ring is held by an open scope (held_n == 0). The
+ * bytes touched then stay within ~5x the live span, so a large heap that
+ * is mostly idle never becomes resident (pto-bench pa: a 64 MiB heap with
+ * < 1 MiB live used to reach 76 MiB RSS). The held test keeps capacity:
+ * the skipped end is unusable only until the live span before it retires,
+ * and with nothing held that needs no action of the orchestrator, so an
+ * early wrap can delay a submit but never turn it into a deadlock.
  *
  * Held stack. Seqs of the tasks that hold a reference from their (open)
  * scope, pushed at submit; a scope records the stack height at its begin and
@@ -54,7 +67,8 @@ typedef struct pto_slot_priv {
     uint32_t ndeps;      /* nodes this task took from the pool */
     uint8_t scope_held;  /* owns buffers and its scope is still open */
     uint8_t scope_depth; /* depth of that scope */
-    uint16_t pad_;
+    uint8_t heap_wrap;   /* its block wrapped to offset 0 */
+    uint8_t pad_;
 } pto_slot_priv_t;
 
 typedef struct pto_ring {
@@ -81,6 +95,7 @@ typedef struct pto_ring {
     uint32_t seen_tail;                /* tail as of the last reclaim */
     uint64_t heap_top;
     uint64_t heap_tail;
+    uint8_t heap_wrapped;              /* the last heap_try wrapped to 0 */
     uint32_t node_top;
     uint32_t node_used;
     uint32_t high_water;               /* most live tasks seen */
@@ -112,6 +127,26 @@ static inline uint32_t pto__ring_live(const pto_ring_t *r)
  * heap ring. Returns the offset, or UINT64_MAX when it does not fit now.
  * Orchestrator only. */
 uint64_t pto__ring_heap_try(pto_ring_t *r, uint64_t bytes);
+
+/* Task seq was just given the last heap_try's block: record where its
+ * block ends and whether it wrapped. Orchestrator only. */
+static inline void pto__ring_heap_note(pto_ring_t *r, uint32_t seq)
+{
+    pto_slot_priv_t *pv = pto__ring_priv(r, seq);
+    pv->heap_end = r->heap_top;
+    pv->heap_wrap = r->heap_wrapped;
+}
+
+/* After retiring up to seen_tail (heap_tail = the last one's heap_end):
+ * when the oldest live task is the one whose block wrapped, everything
+ * before it is gone, so the end it skipped is free too and its block at 0
+ * is the oldest: tail = 0 exactly. Without this the skipped end would stay
+ * counted as live until that task retired. Orchestrator only. */
+static inline void pto__ring_heap_reclaimed(pto_ring_t *r)
+{
+    if (pto__ring_live(r) > 0 && pto__ring_priv(r, r->seen_tail)->heap_wrap)
+        r->heap_tail = 0;
+}
 
 /* Free node-pool entries (orchestrator only). */
 static inline uint32_t pto__ring_nodes_free(const pto_ring_t *r)

@@ -36,7 +36,7 @@ static uint64_t submit(pto_ring_t *r, uint64_t bytes)
     uint64_t off = pto__ring_heap_try(r, bytes);
     if (off == NONE)
         return NONE;
-    pto__ring_priv(r, r->alloc_seq)->heap_end = r->heap_top;
+    pto__ring_heap_note(r, r->alloc_seq);
     r->alloc_seq++;
     return off;
 }
@@ -52,6 +52,7 @@ static void retire(pto_ring_t *r)
     r->heap_tail = p->heap_end;
     r->node_used -= p->ndeps;
     r->seen_tail++;
+    pto__ring_heap_reclaimed(r);
 }
 
 static void test_init_fini(void)
@@ -173,6 +174,7 @@ static void test_heap_packing(void)
 static void test_heap_full_and_strict(void)
 {
     pto_ring_t r = ring_new(16, 1024, 64);
+    r.held_n = 1; /* a held task: no early wraps (test_heap_early_wrap) */
     CHECK_EQ(submit(&r, 512), 0);   /* A [0, 512) */
     CHECK_EQ(submit(&r, 256), 512); /* B [512, 768) */
     CHECK_EQ(submit(&r, 256), 768); /* C [768, 1024): up to the end */
@@ -202,6 +204,7 @@ static void test_heap_full_and_strict(void)
 static void test_heap_wrap_no_straddle(void)
 {
     pto_ring_t r = ring_new(16, 1024, 64);
+    r.held_n = 1; /* a held task: no early wraps (test_heap_early_wrap) */
     CHECK_EQ(submit(&r, 384), 0);   /* A [0, 384) */
     CHECK_EQ(submit(&r, 384), 384); /* B [384, 768) */
     retire(&r);                     /* tail 384 */
@@ -215,39 +218,46 @@ static void test_heap_wrap_no_straddle(void)
     /* The skipped end is not handed out while top is below tail. */
     CHECK_EQ(submit(&r, 256), NONE);
 
-    retire(&r); /* B: tail 768; free [320, 768) */
-    CHECK_EQ(submit(&r, 448), NONE);
-    CHECK_EQ(submit(&r, 384), 320);  /* D [320, 704) */
-    retire(&r); /* C: tail 320; free [704, 1024) and [0, 320) */
-    CHECK_EQ(r.heap_tail, 320);
-    CHECK_EQ(submit(&r, 320), 704);  /* E [704, 1024): up to the end */
+    /* B retires: C, whose block wrapped, is now the oldest, so the end it
+     * skipped is free as well: tail 0, free [320, 1024). */
+    retire(&r);
+    CHECK_EQ(r.heap_tail, 0);
+    CHECK_EQ(submit(&r, 704), 320);  /* D [320, 1024): up to the end */
     CHECK_EQ(r.heap_top, 1024);
+    CHECK_EQ(submit(&r, 64), NONE);  /* full: tail 0 */
+    retire(&r); /* C: tail 320; free [0, 320) */
+    CHECK_EQ(r.heap_tail, 320);
     CHECK_EQ(submit(&r, 320), NONE); /* [0, 320) would end on tail */
-    CHECK_EQ(submit(&r, 256), 0);    /* F [0, 256) */
+    CHECK_EQ(submit(&r, 256), 0);    /* E [0, 256) */
     CHECK_EQ(r.heap_top, 256);
+    CHECK_EQ(pto__ring_priv(&r, 4)->heap_wrap, 1);
+    retire(&r); /* D: E is the oldest and wrapped: tail 0 */
+    CHECK_EQ(r.heap_tail, 0);
     pto__ring_fini(&r);
 }
 
 static void test_heap_rewind(void)
 {
     pto_ring_t r = ring_new(16, 1024, 64);
+    r.held_n = 1; /* a held task: no early wraps (test_heap_early_wrap) */
     CHECK_EQ(submit(&r, 768), 0);
     retire(&r);
     CHECK_EQ(r.heap_top, 768);
     CHECK_EQ(r.heap_tail, 768); /* empty, mid-heap */
 
-    /* Fits before the end: taken there, no rewind. */
-    CHECK_EQ(submit(&r, 128), 768);
+    /* Empty mid-heap: the next block rewinds to 0, even though it would
+     * fit before the end (the bytes just used are used again). */
+    CHECK_EQ(submit(&r, 128), 0);
     retire(&r);
-    CHECK_EQ(r.heap_top, 896);
-    CHECK_EQ(r.heap_tail, 896);
+    CHECK_EQ(r.heap_top, 128);
+    CHECK_EQ(r.heap_tail, 128);
 
-    /* Two live zero-byte tasks record heap_end 896. */
-    CHECK_EQ(submit(&r, 0), 896);
-    CHECK_EQ(submit(&r, 0), 896);
+    /* Two live zero-byte tasks record heap_end 128. */
+    CHECK_EQ(submit(&r, 0), 128);
+    CHECK_EQ(submit(&r, 0), 128);
     CHECK_EQ(pto__ring_live(&r), 2);
-    /* Does not fit before the end, heap empty: rewind to 0; the live
-     * zero-byte tasks are rewritten to end at 0. */
+    /* Heap empty: rewind to 0; the live zero-byte tasks are rewritten to
+     * end at 0. */
     CHECK_EQ(submit(&r, 512), 0);
     CHECK_EQ(r.heap_top, 512);
     CHECK_EQ(pto__ring_priv(&r, 2)->heap_end, 0);
@@ -255,7 +265,7 @@ static void test_heap_rewind(void)
     CHECK_EQ(pto__ring_priv(&r, 4)->heap_end, 512);
     retire(&r);
     retire(&r);
-    CHECK_EQ(r.heap_tail, 0); /* not 896: the 512-byte block stays live */
+    CHECK_EQ(r.heap_tail, 0); /* not 128: the 512-byte block stays live */
     CHECK_EQ(submit(&r, 512), 512);
     CHECK_EQ(submit(&r, 64), NONE);
     retire(&r);
@@ -274,10 +284,59 @@ static void test_heap_rewind(void)
     pto__ring_fini(&r);
 }
 
-static void test_heap_random_model(void)
+/* Early wraps (nothing held): the block goes to 0 once [0, tail) holds it
+ * and four times the live span, so the bytes touched stay near the live
+ * span instead of walking the whole heap. */
+static void test_heap_early_wrap(void)
+{
+    enum { CAP = 1u << 20 };
+    pto_ring_t r = ring_new(16, CAP, 64);
+    CHECK_EQ(submit(&r, 64), 0);
+    CHECK_EQ(submit(&r, 64), 64);
+    retire(&r); /* tail 64, live span 64: 64 - 64 < 4 * 64 */
+    CHECK_EQ(submit(&r, 64), 128);
+    CHECK_EQ(submit(&r, 64), 192);
+    retire(&r);
+    retire(&r); /* tail 192, live [192, 256): 192 - 64 < 256 */
+    CHECK_EQ(submit(&r, 64), 256);
+    retire(&r);
+    retire(&r); /* empty at 320: rewound on the next request */
+    CHECK_EQ(submit(&r, 64), 0);
+
+    /* A steady stream with 8 blocks live never touches past a few KiB. */
+    uint64_t high = 0;
+    for (int i = 0; i < 100000; i++) {
+        if (pto__ring_live(&r) >= 8)
+            retire(&r);
+        uint64_t o = submit(&r, 128);
+        REQUIRE(o != NONE);
+        if (o + 128 > high)
+            high = o + 128;
+    }
+    CHECK(high <= 8 * 1024);
+
+    /* With a task held, the same stream walks the heap (no early wrap). */
+    while (pto__ring_live(&r) > 0)
+        retire(&r);
+    r.held_n = 1;
+    high = 0;
+    for (int i = 0; i < 100000; i++) {
+        if (pto__ring_live(&r) >= 8)
+            retire(&r);
+        uint64_t o = submit(&r, 128);
+        REQUIRE(o != NONE);
+        if (o + 128 > high)
+            high = o + 128;
+    }
+    CHECK_EQ(high, CAP);
+    pto__ring_fini(&r);
+}
+
+static void test_heap_random_model_run(bool held)
 {
     enum { WINDOW = 32, CAP = 64 * 48 };
     pto_ring_t r = ring_new(WINDOW, CAP, 64);
+    r.held_n = held; /* held: no early wraps */
     uint64_t off[WINDOW], len[WINDOW];
     uint64_t rng = 0x9E3779B97F4A7C15u;
     uint64_t ok = 0, full = 0, overlaps = 0, bad_pos = 0, stuck = 0;
@@ -322,6 +381,12 @@ static void test_heap_random_model(void)
     CHECK(ok > 50000);
     CHECK(full > 100); /* the full path was exercised too */
     pto__ring_fini(&r);
+}
+
+static void test_heap_random_model(void)
+{
+    test_heap_random_model_run(false);
+    test_heap_random_model_run(true);
 }
 
 static void test_nodes(void)
@@ -426,6 +491,7 @@ int main(void)
     test_heap_full_and_strict();
     test_heap_wrap_no_straddle();
     test_heap_rewind();
+    test_heap_early_wrap();
     test_heap_random_model();
     test_nodes();
     test_reset();
