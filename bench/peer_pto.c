@@ -51,6 +51,7 @@ typedef struct pto_ctx {
     int aiv;
     int failed;             /* a view, submit or result failed */
     int verbose;            /* PTO_BENCH_VERBOSE=1 */
+    int stats;              /* PTO_BENCH_STATS=1 (pto-bench --stats) */
     uint64_t orch_cpu_ns;   /* the submit loop's CPU time, last run */
     pto_tensor_t indep, chain, q, out, kv_k, kv_v, res; /* external */
     pto_create_info_t ci;   /* a fresh datum: [1, 8] uint64 */
@@ -346,6 +347,8 @@ static int pto_run_once(void *ctx)
         return -1;
     if (c->verbose)
         print_stats(c, &st);
+    if (c->stats)
+        pto_run_stats_print(c->rt, stderr);
     return st.tasks == c->job->tasks ? 0 : -1;
 }
 
@@ -394,6 +397,8 @@ static int pto_setup(const bench_job_t *job, bench_mem_t *mem, void **out,
     c->aiv = job->threads > 1;
     c->verbose = getenv("PTO_BENCH_VERBOSE") &&
                  !strcmp(getenv("PTO_BENCH_VERBOSE"), "1");
+    c->stats = getenv("PTO_BENCH_STATS") &&
+               !strcmp(getenv("PTO_BENCH_STATS"), "1");
     ctx_tensors(c, mem);
     c->rt = bench_make_runtime(c->aiv ? job->threads / 2 : 1, kernels, 1);
     if (!c->rt) {

@@ -143,7 +143,9 @@ static void usage(FILE *f)
         "seconds (default 120)\n"
         "  --cap-mib M     scaling: skip a size predicted to need over M "
         "MiB (default 8192)\n"
-        "  --json FILE     also write the results as JSON\n",
+        "  --json FILE     also write the results as JSON\n"
+        "  --stats         print pto_run_stats_print of every pto run "
+        "(stderr)\n",
         BENCH_MAX_REPS);
 }
 
@@ -257,6 +259,8 @@ static int parse_args(opts_t *op, int argc, char **argv)
             op->quick = 1;
         else if (!strcmp(argv[i], "--scaling"))
             op->scaling = 1;
+        else if (!strcmp(argv[i], "--stats"))
+            setenv("PTO_BENCH_STATS", "1", 1); /* the children read it */
         else if (i + 1 < argc && parse_valued(op, argv[i], argv[i + 1]) == 0)
             rss_given |= !strcmp(argv[i++], "--rss-tasks");
         else {

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install what building and testing pto-runtime needs on Debian, if missing.
+# Install what building and testing pto-runtime needs on Debian, if missing
+# (cmake, make, gcc, clang, pkg-config, python3, clang's sanitizer runtimes).
 # Runs apt-get only when a tool is absent (needs root then).
 #   scripts/deps.sh           compilers and build tools
 #   scripts/deps.sh --peers   also the benchmark peers pto-bench compares
@@ -16,6 +17,8 @@ command -v make >/dev/null 2>&1 || need="$need make"
 command -v gcc >/dev/null 2>&1 || need="$need gcc"
 command -v clang >/dev/null 2>&1 || need="$need clang"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+# The trace tests run tools/pto_trace_summary.py (standard library only).
+command -v python3 >/dev/null 2>&1 || need="$need python3"
 # Sanitizer runtimes for clang builds (gcc ships its own).
 [ -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.asan-x86_64.a ] ||
     dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || need="$need libclang-rt-14-dev"

@@ -52,5 +52,8 @@ static inline void pto_cpu_relax(void)
 
 #define pto_likely(x) __builtin_expect(!!(x), 1)
 #define pto_unlikely(x) __builtin_expect(!!(x), 0)
+/* A rarely taken path kept out of line (recording hooks), so the hot
+ * caller stays as compact as without it. */
+#define PTO_COLD __attribute__((noinline, cold))
 
 #endif /* PTO_ATOMICS_H */

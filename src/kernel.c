@@ -18,6 +18,17 @@
 #include "debug.h"
 #include "kernel_ctx.h"
 #include "scheduler.h"
+#include "trace.h"
+
+static PTO_COLD void run_traced(pto_runtime_t *rt, const pto_task_t *t,
+                                 uint32_t kernel_id, uint32_t block,
+                                 const pto_kernel_ctx_t *ctx)
+{
+    uint64_t t0 = pto_now_ns();
+    rt->kernels[kernel_id].fn(ctx);
+    pto__trace_emit(rt, PTO_EV_TASK, t0, pto_now_ns(), t->id, kernel_id,
+                    block);
+}
 
 void pto__kernel_invoke(pto_runtime_t *rt, pto_task_t *t, uint32_t kernel_id,
                         uint32_t subtask, uint32_t cluster, uint32_t block)
@@ -34,7 +45,10 @@ void pto__kernel_invoke(pto_runtime_t *rt, pto_task_t *t, uint32_t kernel_id,
     /* relaxed: see the failure paragraph above for the ordering. */
     if (!pto_load(&rt->skip_kernels, pto_relaxed)) {
         pto_store(&t->state, PTO_TASK_RUNNING, pto_relaxed);
-        rt->kernels[kernel_id].fn(&ctx);
+        if (pto_unlikely(pto__trace_on(rt)))
+            run_traced(rt, t, kernel_id, block, &ctx);
+        else
+            rt->kernels[kernel_id].fn(&ctx);
     }
     if (!ctx.deferred)
         pto__sched_subtask_done(rt, t);

@@ -40,10 +40,12 @@
 
 #include "debug.h"
 #include "futex.h"
+#include "graph.h"
 #include "platform.h"
 #include "scheduler.h"
 #include "tensor.h"
 #include "tensormap.h"
+#include "trace.h"
 
 /* How long one park lasts before the orchestrator re-checks on its own: a
  * safety net only (every tail move wakes it), long enough to cost nothing. */
@@ -298,6 +300,8 @@ static int orch_wait(pto_orch_t *o, pto_ring_t *r, pto_wait_kind_t kind,
 {
     pto_runtime_t *rt = o->rt;
     int rc = 0;
+    uint64_t t0 = pto__trace_on(rt) ? pto_now_ns() : 0;
+    o->waits++;
     for (;;) {
         /* acquire: pairs with the wake-up increment in scheduler.c. */
         uint32_t w = pto_load(&rt->orch_wake, pto_acquire);
@@ -317,6 +321,9 @@ static int orch_wait(pto_orch_t *o, pto_ring_t *r, pto_wait_kind_t kind,
         orch_park(o, w);
     }
     pto_store(&rt->orch_waiting, 0, pto_relaxed);
+    if (pto__trace_on(rt))
+        pto__trace_emit(rt, PTO_EV_WAIT, t0, pto_now_ns(), PTO_TASK_ID_NONE,
+                        r->index, kind);
     return rc;
 }
 
@@ -508,7 +515,7 @@ static void add_producer(pto_orch_t *o, pto_task_id_t id, uint8_t flags)
 
 static void tracker_emit(void *ctx, pto_task_id_t producer)
 {
-    add_producer(ctx, producer, PTO_PROD_EDGE);
+    add_producer(ctx, producer, PTO_PROD_EDGE | PTO_PROD_INFERRED);
 }
 
 /* An explicit dep names a task this run issued before the current one. */
@@ -533,7 +540,8 @@ static int add_explicit_deps(pto_orch_t *o, const pto_args_t *a,
                                   "explicit dep #%u (task %u:%u) was never "
                                   "issued: ring %u has issued up to %u:%u",
                                   i, ring, seq, ring, ring, pr->alloc_seq);
-        add_producer(o, id, PTO_PROD_EDGE | PTO_PROD_RETAIN);
+        add_producer(o, id,
+                     PTO_PROD_EDGE | PTO_PROD_RETAIN | PTO_PROD_EXPLICIT);
     }
     return 0;
 }
@@ -558,7 +566,8 @@ static void collect_tensor_producers(pto_orch_t *o, const pto_args_t *a,
          * explicit dep a wrong order at worst, never a use-after-free. */
         if (t->flags & PTO_TENSOR_F_RUNTIME)
             add_producer(o, t->owner,
-                         tracked ? PTO_PROD_EDGE | PTO_PROD_RETAIN
+                         tracked ? PTO_PROD_EDGE | PTO_PROD_RETAIN |
+                                       PTO_PROD_INFERRED
                                  : PTO_PROD_RETAIN);
     }
 }
@@ -705,23 +714,81 @@ static void wire(pto_orch_t *o, pto_ring_t *r, pto_task_t *t)
     pto_store(&t->fanin_pending, edges + 1, pto_relaxed);
     int32_t satisfied = 0;
     uint32_t i = first;
+    /* Edge origins for the statistics, counted in this (scalar) loop: in
+     * the one above they made the compiler vectorise it, which costs more
+     * than it saves at one to three producers. */
+    uint32_t inferred = 0, explicit_ = 0;
     for (uint32_t k = 0; k < o->nprod; k++) {
         pto_dep_node_t *n = &r->nodes[i];
         pto_task_t *p = o->prod[k];
+        uint8_t f = o->prod_flags[k];
+        inferred += (f & PTO_PROD_INFERRED) != 0;
+        explicit_ += (f & PTO_PROD_EXPLICIT) != 0;
         n->consumer = t;
         n->producer = p;
-        n->retain = (o->prod_flags[k] & PTO_PROD_RETAIN) && retain_if_live(p);
-        n->edge = (o->prod_flags[k] & PTO_PROD_EDGE) != 0;
+        n->retain = (f & PTO_PROD_RETAIN) && retain_if_live(p);
+        n->edge = (f & PTO_PROD_EDGE) != 0;
         if (n->edge && !fanout_push(p, n))
             satisfied++;
         pto__debug_yield();
         i = pto__ring_node_next(r, i);
     }
+    o->edges_inferred += inferred;
+    o->edges_explicit += explicit_;
     /* acq_rel: drops the guard (and the edges found closed); whoever takes
      * the count to 0 makes the task ready, exactly once. */
     if (pto_fetch_sub(&t->fanin_pending, satisfied + 1, pto_acq_rel) ==
         satisfied + 1)
         pto__sched_ready(o->rt, t);
+}
+
+static uint32_t first_kernel(const uint32_t kern[3])
+{
+    for (int i = 0; i < 3; i++)
+        if (kern[i] != PTO_KERNEL_NONE)
+            return kern[i];
+    return PTO_KERNEL_NONE;
+}
+
+/* Tracing or graph recording is on: the submit's tracker phases and the
+ * edges it is about to wire (their producers are the live ones of the
+ * producer list: o->prod). */
+static PTO_COLD void record_submit(pto_orch_t *o, const pto_task_t *t,
+                                   uint32_t rec)
+{
+    pto_runtime_t *rt = o->rt;
+    bool trace = (rec & PTO_REC_TRACE) != 0;
+    if (trace) {
+        pto__trace_emit(rt, PTO_EV_LOOKUP, o->stamp[1], o->stamp[2], t->id, 0,
+                        0);
+        pto__trace_emit(rt, PTO_EV_INSERT, o->stamp[3], o->stamp[4], t->id, 0,
+                        0);
+    }
+    uint32_t nedges = 0;
+    for (uint32_t k = 0; k < o->nprod; k++)
+        nedges += (o->prod_flags[k] & PTO_PROD_EDGE) != 0;
+    bool graph = (rec & PTO_REC_GRAPH) &&
+                 pto__graph_task(rt->graph, t->id, t->kernel, t->shape,
+                                 o->depth, nedges);
+    for (uint32_t k = 0; k < o->nprod; k++) {
+        uint8_t f = o->prod_flags[k];
+        if (!(f & PTO_PROD_EDGE))
+            continue;
+        uint32_t kind = ((f & PTO_PROD_INFERRED) ? PTO_EDGE_INFERRED : 0) |
+                        ((f & PTO_PROD_EXPLICIT) ? PTO_EDGE_EXPLICIT : 0);
+        pto_task_id_t p = o->prod[k]->id;
+        if (trace)
+            pto__trace_emit(rt, PTO_EV_EDGE, 0, p, t->id, kind, 0);
+        if (graph)
+            pto__graph_edge(rt->graph, p, kind);
+    }
+}
+
+static PTO_COLD void record_submit_end(pto_orch_t *o, pto_task_id_t id,
+                                       const uint32_t kern[3])
+{
+    pto__trace_emit(o->rt, PTO_EV_SUBMIT, o->stamp[0], pto_now_ns(), id,
+                    first_kernel(kern), o->depth);
 }
 
 static void hold_in_scope(pto_orch_t *o, pto_ring_t *r, uint32_t seq)
@@ -732,9 +799,20 @@ static void hold_in_scope(pto_orch_t *o, pto_ring_t *r, uint32_t seq)
     r->held[r->held_n++] = seq;
 }
 
+/* Recording on: a timestamp of the submit in progress (trace.h). */
+static PTO_COLD void stamp(pto_orch_t *o, uint32_t i)
+{
+    o->stamp[i] = pto_now_ns();
+}
+
 static pto_task_id_t submit(pto_orch_t *o, const uint32_t kern[3],
                             pto_args_t *a, uint8_t flags)
 {
+    /* Recording adds timestamps (o->stamp: begin, lookups, inserts) and
+     * the events of record_submit; off, each hook is a branch on rec. */
+    uint32_t rec = pto__recording(o->rt);
+    if (pto_unlikely(rec))
+        stamp(o, 0);
     a->result_valid = 0;
     uint8_t nsub;
     pto_shape_t shape = pto__sched_shape(kern, &nsub);
@@ -753,14 +831,22 @@ static pto_task_id_t submit(pto_orch_t *o, const uint32_t kern[3],
     o->nprod = 0;
     if (add_explicit_deps(o, a, id) != 0)
         return PTO_TASK_ID_NONE;
+    if (pto_unlikely(rec))
+        stamp(o, 1);
     collect_tensor_producers(o, a, mask);
+    if (pto_unlikely(rec))
+        stamp(o, 2);
     if (reserve_nodes(o, r) != 0)
         return PTO_TASK_ID_NONE;
 
     materialise_outputs(o, r, a, heap_off, id);
     pto_task_t *t = pto__ring_slot(r, seq);
     fill_task(t, kern, a, id, flags, shape, nsub);
+    if (pto_unlikely(rec))
+        stamp(o, 3);
     record_accesses(o, a, mask, id);
+    if (pto_unlikely(rec))
+        stamp(o, 4);
     pto_slot_priv_t *pv = pto__ring_priv(r, seq);
     pto__ring_heap_note(r, seq);
     pv->ndeps = o->nprod;
@@ -775,9 +861,13 @@ static pto_task_id_t submit(pto_orch_t *o, const uint32_t kern[3],
      * it; pairs with the acquire of head in scheduler.c. */
     pto_store(&r->head, seq + 1, pto_release);
     pto__debug_yield();
+    if (pto_unlikely(rec))
+        record_submit(o, t, rec); /* before wire: it may run at once */
     wire(o, r, t);
     o->scope[o->depth].tasks++;
     o->tasks++;
+    if (pto_unlikely(rec & PTO_REC_TRACE))
+        record_submit_end(o, id, kern);
     return id;
 }
 
@@ -926,7 +1016,12 @@ int pto_scope_end(pto_orch_t *o)
         return pto__orch_fail(o, PTO_ESCOPE,
                               "no scope is open (pto_run's outer scope "
                               "cannot be ended)");
+    uint64_t t0 = pto__trace_on(o->rt) ? pto_now_ns() : 0;
+    uint32_t depth = o->depth;
     scope_pop(o);
+    if (pto__trace_on(o->rt))
+        pto__trace_emit(o->rt, PTO_EV_SCOPE_END, t0, pto_now_ns(),
+                        PTO_TASK_ID_NONE, 0, depth);
     return 0;
 }
 
@@ -966,6 +1061,9 @@ void pto__orch_run_begin(pto_orch_t *o)
     o->call = "pto_run";
     o->tasks = 0;
     o->wait_ns = 0;
+    o->waits = 0;
+    o->edges_inferred = 0;
+    o->edges_explicit = 0;
     pto_scope_frame_t *f = &o->scope[0];
     f->held_mark = 0;
     f->serial = ++o->next_serial;
@@ -987,6 +1085,7 @@ static bool rings_drained(pto_orch_t *o)
 static void wait_drained(pto_orch_t *o)
 {
     pto_runtime_t *rt = o->rt;
+    uint64_t t0 = pto__trace_on(rt) ? pto_now_ns() : 0;
     /* Submitting is over: the cores may have this thread's CPU. */
     pto__platform_orch_idle(rt->plat, true);
     for (;;) {
@@ -1003,6 +1102,9 @@ static void wait_drained(pto_orch_t *o)
         orch_park(o, w);
     }
     pto_store(&rt->orch_waiting, 0, pto_relaxed);
+    if (pto__trace_on(rt))
+        pto__trace_emit(rt, PTO_EV_DRAIN, t0, pto_now_ns(), PTO_TASK_ID_NONE,
+                        0, 0);
 }
 
 void pto__orch_run_end(pto_orch_t *o)
@@ -1062,7 +1164,10 @@ static void wait_producers(pto_orch_t *o)
         }
     }
     pto__platform_orch_idle(o->rt->plat, false);
-    o->wait_ns += pto_now_ns() - t0;
+    uint64_t t1 = pto_now_ns();
+    o->wait_ns += t1 - t0;
+    if (pto__trace_on(o->rt))
+        pto__trace_emit(o->rt, PTO_EV_ELEM, t0, t1, PTO_TASK_ID_NONE, 0, 0);
 }
 
 /* Every live task of the rings the open MANUAL scopes submit to: the

@@ -15,8 +15,11 @@
 #define PTO_NO_MANUAL UINT32_MAX
 
 /* Producer flags of one submit's producer list. */
-#define PTO_PROD_EDGE 0x1u   /* order the new task after it */
-#define PTO_PROD_RETAIN 0x2u /* keep it (and its buffers) until we finish */
+#define PTO_PROD_EDGE 0x1u     /* order the new task after it */
+#define PTO_PROD_RETAIN 0x2u   /* keep it (and its buffers) until we finish */
+#define PTO_PROD_INFERRED 0x4u /* the edge came from the tracker or a
+                                * runtime tensor's creator */
+#define PTO_PROD_EXPLICIT 0x8u /* the edge came from pto_args_dep */
 
 typedef struct pto_scope_frame {
     uint32_t held_mark; /* its ring's held-stack height at begin */
@@ -40,9 +43,13 @@ struct pto_orch {
     uint8_t *prod_flags;
     uint32_t nprod;
     uint32_t prod_cap;
+    uint64_t stamp[5];       /* recording: times within the submit */
     /* Statistics of the current run. */
     uint64_t tasks;
     uint64_t wait_ns;        /* time parked on back-pressure */
+    uint64_t waits;          /* orch_wait calls */
+    uint64_t edges_inferred; /* wired edges, by origin */
+    uint64_t edges_explicit;
 };
 
 int pto__orch_create(pto_runtime_t *rt, pto_orch_t **out);

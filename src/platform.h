@@ -38,4 +38,10 @@ void pto__platform_quiesce(pto_platform_t *p);
 void pto__platform_counters(pto_platform_t *p, uint64_t *sched_ns,
                             uint64_t *kernel_ns);
 
+/* Core `core`'s counters since create: out[0] kernel invocations,
+ * out[1] scheduler ns, out[2] kernel ns (times need cfg.core_timing).
+ * Any thread; final for a run once it drained. */
+void pto__platform_core_counters(pto_platform_t *p, uint32_t core,
+                                 uint64_t out[3]);
+
 #endif /* PTO_PLATFORM_H */

@@ -85,6 +85,7 @@
 #include "kernel_ctx.h"
 #include "platform.h"
 #include "scheduler.h"
+#include "trace.h"
 
 enum { PTO_KIND_AIC = 0, PTO_KIND_AIV = 1 };
 enum { PTO_MBOX_FREE = 0, PTO_MBOX_CLAIMED = 1, PTO_MBOX_FULL = 2 };
@@ -116,6 +117,7 @@ typedef struct pto_core {
     pto_task_t *stash;
     _Atomic uint64_t sched_ns;      /* owner stores, anyone loads */
     _Atomic uint64_t kernel_ns;
+    _Atomic uint64_t invocations;
     pthread_t thread;
 } pto_core_t;
 
@@ -275,6 +277,9 @@ static void counter_add(_Atomic uint64_t *ctr, uint64_t d)
 static void run_invocation(pto_core_t *c, pto_task_t *t, uint32_t block)
 {
     uint64_t t0 = maybe_now(c->p);
+    /* Before the invocation: its completion then publishes the count to
+     * the drained orchestrator (pto__platform_core_counters). */
+    counter_add(&c->invocations, 1);
     pto__kernel_invoke(c->rt, t, kernel_for(t, c), c->role, c->cluster,
                        block);
     if (c->p->timing)
@@ -628,6 +633,7 @@ static void *core_main(void *arg)
 {
     pto_core_t *c = arg;
     tls_core = c;
+    pto__trace_bind_core(c->rt, (uint32_t)(c - c->p->cores));
     while (!stopping(c->p)) {
         uint64_t t0 = maybe_now(c->p);
         uint64_t k0 = pto_load(&c->kernel_ns, pto_relaxed);
@@ -722,6 +728,15 @@ void pto__platform_quiesce(pto_platform_t *p)
          * scheduler code of this run and its counters are final. */
         while (pto_load(&p->cores[i].busy, pto_acquire))
             sched_yield();
+}
+
+void pto__platform_core_counters(pto_platform_t *p, uint32_t core,
+                                 uint64_t out[3])
+{
+    pto_core_t *c = &p->cores[core];
+    out[0] = pto_load(&c->invocations, pto_relaxed);
+    out[1] = pto_load(&c->sched_ns, pto_relaxed);
+    out[2] = pto_load(&c->kernel_ns, pto_relaxed);
 }
 
 void pto__platform_counters(pto_platform_t *p, uint64_t *sched_ns,

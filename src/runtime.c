@@ -15,10 +15,16 @@
 #include <string.h>
 
 #include "futex.h"
+#include "graph.h"
 #include "orch.h"
 #include "platform.h"
 #include "runtime_impl.h"
 #include "tensormap.h"
+#include "trace.h"
+
+/* Recording sizes PTO_TRACE_FILE / PTO_DOT_FILE turn on when unset. */
+#define PTO_TRACE_EVENTS_DEFAULT 65536u
+#define PTO_GRAPH_TASKS_DEFAULT 10000u
 
 static _Thread_local char create_error[PTO_MSG_MAX];
 
@@ -66,6 +72,13 @@ void pto_config_init(pto_config_t *cfg)
     env_u32("PTO_DEP_POOL_ENTRIES", &cfg->dep_pool_entries);
     env_u32("PTO_SPIN_US", &cfg->spin_us);
     env_u32("PTO_CORE_TIMING", &cfg->core_timing);
+    env_u32("PTO_TRACE_EVENTS", &cfg->trace_events);
+    env_u32("PTO_GRAPH_TASKS", &cfg->graph_tasks);
+    const char *tf = getenv("PTO_TRACE_FILE"), *df = getenv("PTO_DOT_FILE");
+    if (tf && *tf && cfg->trace_events == 0)
+        cfg->trace_events = PTO_TRACE_EVENTS_DEFAULT;
+    if (df && *df && cfg->graph_tasks == 0)
+        cfg->graph_tasks = PTO_GRAPH_TASKS_DEFAULT;
 }
 
 static int create_fail(int code, const char *fmt, ...)
@@ -112,10 +125,41 @@ static int config_check(const pto_config_t *c)
     if (c->spin_us > 1000000)
         return create_fail(PTO_ECONFIG, "spin_us = %u: must be <= 1000000",
                            c->spin_us);
+    if (c->trace_events > (1u << 24))
+        return create_fail(PTO_ECONFIG,
+                           "trace_events = %u: must be 0 (off) .. %u",
+                           c->trace_events, 1u << 24);
+    if (c->graph_tasks > (1u << 22))
+        return create_fail(PTO_ECONFIG,
+                           "graph_tasks = %u: must be 0 (off) .. %u",
+                           c->graph_tasks, 1u << 22);
     return 0;
 }
 
 /* ---- create / destroy -------------------------------------------------- */
+
+/* Trace and graph buffers, the files the environment asks for, and the
+ * per-core statistics. */
+static int create_recording(pto_runtime_t *rt)
+{
+    uint32_t ncores = 3 * rt->cfg.clusters;
+    rt->core_stats = calloc(ncores, sizeof(*rt->core_stats));
+    rt->core_base = calloc(3 * (size_t)ncores, sizeof(*rt->core_base));
+    if (!rt->core_stats || !rt->core_base ||
+        pto__trace_create(rt, &rt->trace) != 0 ||
+        pto__graph_create(&rt->cfg, &rt->graph) != 0)
+        return PTO_ENOMEM;
+    const char *tf = getenv("PTO_TRACE_FILE"), *df = getenv("PTO_DOT_FILE");
+    if (rt->trace && tf && *tf && !(rt->trace_path = strdup(tf)))
+        return PTO_ENOMEM;
+    if (rt->graph && df && *df && !(rt->dot_path = strdup(df)))
+        return PTO_ENOMEM;
+    pto_store(&rt->recording,
+              (rt->trace ? PTO_REC_TRACE : 0u) |
+                  (rt->graph ? PTO_REC_GRAPH : 0u),
+              pto_relaxed);
+    return 0;
+}
 
 static int create_parts(pto_runtime_t *rt)
 {
@@ -140,6 +184,10 @@ static int create_parts(pto_runtime_t *rt)
         return create_fail(PTO_ENOMEM, "out of memory for the tracker");
     if (pto__orch_create(rt, &rt->orch) != 0)
         return create_fail(PTO_ENOMEM, "out of memory for the orchestrator");
+    if (create_recording(rt) != 0)
+        return create_fail(PTO_ENOMEM, "out of memory for tracing (%u events "
+                                       "per thread) or the graph (%u tasks)",
+                           c->trace_events, c->graph_tasks);
     int rc = pto__platform_create(rt, &rt->plat);
     if (rc != 0)
         return create_fail(rc, "cannot start %u core threads: %s",
@@ -185,6 +233,12 @@ void pto_runtime_destroy(pto_runtime_t *rt)
         pto__ring_fini(&rt->rings[i]);
     free(rt->kernels);
     free(rt->deferred);
+    pto__trace_destroy(rt->trace);
+    pto__graph_destroy(rt->graph);
+    free(rt->trace_path);
+    free(rt->dot_path);
+    free(rt->core_stats);
+    free(rt->core_base);
     free(rt);
 }
 
@@ -195,10 +249,7 @@ const pto_config_t *pto_runtime_config(const pto_runtime_t *rt)
 
 /* ---- kernels ----------------------------------------------------------- */
 
-static int rt_error(pto_runtime_t *rt, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int rt_error(pto_runtime_t *rt, int code, const char *fmt, ...)
+int pto__rt_error(pto_runtime_t *rt, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -213,19 +264,19 @@ int pto_kernel_register(pto_runtime_t *rt, uint32_t kernel_id,
     if (!rt)
         return PTO_EINVAL;
     if (!fn)
-        return rt_error(rt, PTO_EINVAL,
+        return pto__rt_error(rt, PTO_EINVAL,
                         "pto_kernel_register: NULL function for id %u",
                         kernel_id);
     if (pto_load(&rt->in_run, pto_relaxed))
-        return rt_error(rt, PTO_ESTATE,
+        return pto__rt_error(rt, PTO_ESTATE,
                         "pto_kernel_register: a run is in progress");
     if (kernel_id >= PTO_MAX_KERNELS)
-        return rt_error(rt, PTO_EKERNEL,
+        return pto__rt_error(rt, PTO_EKERNEL,
                         "pto_kernel_register: id %u out of range 0..%u",
                         kernel_id, PTO_MAX_KERNELS - 1);
     pto_kernel_entry_t *k = &rt->kernels[kernel_id];
     if (k->fn)
-        return rt_error(rt, PTO_EKERNEL,
+        return pto__rt_error(rt, PTO_EKERNEL,
                         "pto_kernel_register: id %u is already registered "
                         "(as '%s')",
                         kernel_id, k->name);
@@ -275,9 +326,42 @@ static void run_begin(pto_runtime_t *rt)
     pto_store(&rt->run_status, 0, pto_relaxed);
     pto_store(&rt->skip_kernels, 0, pto_relaxed);
     pto__platform_counters(rt->plat, &rt->base_sched_ns, &rt->base_kernel_ns);
+    for (uint32_t c = 0; c < 3 * rt->cfg.clusters; c++)
+        pto__platform_core_counters(rt->plat, c, &rt->core_base[3 * c]);
+    pto_tensormap_stats_t tm;
+    pto__tensormap_stats(rt->tmap, &tm);
+    rt->base_lookups = tm.lookups;
+    rt->base_inserts = tm.inserts;
+    rt->base_hits = tm.emitted;
     rt->run_msg[0] = '\0';
     for (uint32_t i = 0; i < PTO_RING_DEPTHS; i++)
         rt->rings[i].high_water = 0;
+    uint32_t rec = pto__recording(rt);
+    if (rec & PTO_REC_TRACE)
+        pto__trace_run_begin(rt);
+    if (rec & PTO_REC_GRAPH)
+        pto__graph_run_begin(rt->graph);
+}
+
+static void core_stats_finish(pto_runtime_t *rt)
+{
+    pto_run_stats_t *s = &rt->stats;
+    s->cores = 3 * rt->cfg.clusters;
+    s->invocations = 0;
+    for (uint32_t c = 0; c < s->cores; c++) {
+        uint64_t now[3];
+        pto_core_stats_t *cs = &rt->core_stats[c];
+        pto__platform_core_counters(rt->plat, c, now);
+        cs->cluster = c / 3;
+        cs->subtask = c % 3;
+        cs->invocations = now[0] - rt->core_base[3 * c];
+        cs->sched_ns = now[1] - rt->core_base[3 * c + 1];
+        cs->kernel_ns = now[2] - rt->core_base[3 * c + 2];
+        cs->utilisation = s->elapsed_ns
+                              ? (double)cs->kernel_ns / (double)s->elapsed_ns
+                              : 0.0;
+        s->invocations += cs->invocations;
+    }
 }
 
 /* t_orch: time in the orchestration function; wait: the part of it spent
@@ -296,6 +380,31 @@ static void run_finish_stats(pto_runtime_t *rt, uint64_t t0, uint64_t t_orch,
     s->kernel_ns = kern - rt->base_kernel_ns;
     for (uint32_t i = 0; i < PTO_RING_DEPTHS; i++)
         s->ring_high_water[i] = rt->rings[i].high_water;
+    pto_tensormap_stats_t tm;
+    pto__tensormap_stats(rt->tmap, &tm);
+    s->tracker_lookups = tm.lookups - rt->base_lookups;
+    s->tracker_inserts = tm.inserts - rt->base_inserts;
+    s->tracker_hits = tm.emitted - rt->base_hits;
+    s->edges_inferred = rt->orch->edges_inferred;
+    s->edges_explicit = rt->orch->edges_explicit;
+    s->waits = rt->orch->waits;
+    core_stats_finish(rt);
+}
+
+/* PTO_TRACE_FILE / PTO_DOT_FILE: write the run's recording. A failure is
+ * reported on stderr (the environment asked for it; the run's own status
+ * stays the run's). */
+static void write_env_files(pto_runtime_t *rt)
+{
+    uint32_t rec = pto__recording(rt);
+    if ((rec & PTO_REC_TRACE) && rt->trace_path &&
+        pto_trace_write(rt, rt->trace_path) != 0)
+        fprintf(stderr, "pto: PTO_TRACE_FILE: %s\n", rt->last_error);
+    if ((rec & PTO_REC_GRAPH) && rt->dot_path) {
+        int rc = pto_graph_write_dot(rt, rt->dot_path);
+        if (rc != 0)
+            fprintf(stderr, "pto: PTO_DOT_FILE: %s\n", rt->last_error);
+    }
 }
 
 int pto_run(pto_runtime_t *rt, pto_orch_fn orch, void *user)
@@ -303,11 +412,11 @@ int pto_run(pto_runtime_t *rt, pto_orch_fn orch, void *user)
     if (!rt)
         return PTO_EINVAL;
     if (!orch)
-        return rt_error(rt, PTO_EINVAL, "pto_run: NULL orchestration");
+        return pto__rt_error(rt, PTO_EINVAL, "pto_run: NULL orchestration");
     uint32_t idle = 0;
     /* acquire: pairs with the release at the end of the previous run. */
     if (!pto_cas(&rt->in_run, &idle, 1, pto_acquire, pto_relaxed))
-        return rt_error(rt, PTO_ESTATE,
+        return pto__rt_error(rt, PTO_ESTATE,
                         "pto_run: a run is already in progress on this "
                         "runtime");
     uint64_t t0 = pto_now_ns();
@@ -319,12 +428,16 @@ int pto_run(pto_runtime_t *rt, pto_orch_fn orch, void *user)
     pto__orch_run_end(rt->orch);
     if (rt->cfg.core_timing)
         pto__platform_quiesce(rt->plat);
+    pto__trace_run_end(rt);
     run_finish_stats(rt, t0, t_orch, wait);
     int rc = pto_load(&rt->run_status, pto_acquire);
     if (rc != 0)
         snprintf(rt->last_error, sizeof(rt->last_error), "%s", rt->run_msg);
     /* release: the next run (any thread) sees this one's state reset. */
     pto_store(&rt->in_run, 0, pto_release);
+    write_env_files(rt);
+    if (rc != 0) /* the files' messages must not replace the run's */
+        snprintf(rt->last_error, sizeof(rt->last_error), "%s", rt->run_msg);
     return rc;
 }
 
@@ -341,4 +454,75 @@ int pto_run_stats(const pto_runtime_t *rt, pto_run_stats_t *out)
         return PTO_EINVAL;
     *out = rt->stats;
     return 0;
+}
+
+int pto_run_core_stats(const pto_runtime_t *rt, uint32_t core,
+                       pto_core_stats_t *out)
+{
+    if (!rt || !out || core >= 3 * rt->cfg.clusters)
+        return PTO_EINVAL;
+    *out = rt->core_stats[core];
+    return 0;
+}
+
+int pto_trace_enable(pto_runtime_t *rt, bool on)
+{
+    if (!rt)
+        return PTO_EINVAL;
+    if (pto_load(&rt->in_run, pto_acquire))
+        return pto__rt_error(rt, PTO_ESTATE,
+                             "pto_trace_enable: a run is in progress");
+    if (!rt->trace && !rt->graph)
+        return pto__rt_error(rt, PTO_ESTATE,
+                             "pto_trace_enable: neither tracing nor the "
+                             "graph is configured (cfg.trace_events, "
+                             "cfg.graph_tasks)");
+    pto_store(&rt->recording,
+              on ? (rt->trace ? PTO_REC_TRACE : 0u) |
+                       (rt->graph ? PTO_REC_GRAPH : 0u)
+                 : 0u,
+              pto_relaxed);
+    return 0;
+}
+
+int pto_run_stats_print(const pto_runtime_t *rt, FILE *f)
+{
+    if (!rt || !f)
+        return PTO_EINVAL;
+    const pto_run_stats_t *s = &rt->stats;
+    double el = s->elapsed_ns ? (double)s->elapsed_ns : 1.0;
+    fprintf(f, "run: %llu tasks, %llu kernel invocations, elapsed %.3f ms\n",
+            (unsigned long long)s->tasks,
+            (unsigned long long)s->invocations, s->elapsed_ns / 1e6);
+    fprintf(f, "  edges: %llu inferred, %llu explicit\n",
+            (unsigned long long)s->edges_inferred,
+            (unsigned long long)s->edges_explicit);
+    fprintf(f, "  tracker: %llu lookups, %llu inserts, %llu hits\n",
+            (unsigned long long)s->tracker_lookups,
+            (unsigned long long)s->tracker_inserts,
+            (unsigned long long)s->tracker_hits);
+    fprintf(f, "  rings: high water");
+    for (uint32_t i = 0; i < PTO_RING_DEPTHS; i++)
+        fprintf(f, " %u", s->ring_high_water[i]);
+    fprintf(f, " of %u slots (depth 0..%u)\n", rt->cfg.task_window,
+            PTO_RING_DEPTHS - 1);
+    fprintf(f, "  orchestrator: %.3f ms submitting (%.1f%%), %llu "
+               "back-pressure waits, %.3f ms waiting\n",
+            s->orch_ns / 1e6, 100.0 * (double)s->orch_ns / el,
+            (unsigned long long)s->waits, s->orch_wait_ns / 1e6);
+    fprintf(f, "  cores: %.3f ms in kernels, %.3f ms scheduling%s\n",
+            s->kernel_ns / 1e6, s->sched_ns / 1e6,
+            rt->cfg.core_timing ? "" : " (core_timing off: times are 0)");
+    for (uint32_t c = 0; c < s->cores; c++) {
+        const pto_core_stats_t *cs = &rt->core_stats[c];
+        if (cs->invocations == 0)
+            continue;
+        fprintf(f, "  core %u (cluster %u %s): %llu invocations, busy "
+                   "%.3f ms (%.1f%%), scheduling %.3f ms\n",
+                c, cs->cluster,
+                cs->subtask == 0 ? "AIC" : cs->subtask == 1 ? "AIV0" : "AIV1",
+                (unsigned long long)cs->invocations, cs->kernel_ns / 1e6,
+                100.0 * cs->utilisation, cs->sched_ns / 1e6);
+    }
+    return ferror(f) ? PTO_ESYS : 0;
 }

@@ -23,6 +23,8 @@
 
 typedef struct pto_platform pto_platform_t;
 typedef struct pto_tensormap pto_tensormap_t;
+typedef struct pto_trace pto_trace_t;
+typedef struct pto_graph pto_graph_t;
 
 /* Outstanding deferred completions (pto_kernel_defer). gen is even while
  * the entry is free and odd while a deferral holds it; a handle carries the
@@ -50,6 +52,13 @@ struct pto_runtime {
     pto_orch_t *orch;
     pto_kernel_entry_t *kernels; /* PTO_MAX_KERNELS entries */
     pto_deferred_t *deferred;    /* PTO_MAX_DEFERRED entries */
+    pto_trace_t *trace;          /* NULL unless cfg.trace_events */
+    pto_graph_t *graph;          /* NULL unless cfg.graph_tasks */
+    _Atomic uint32_t recording;  /* PTO_REC_* bits (trace.h) */
+    char *trace_path;            /* PTO_TRACE_FILE: written after each run */
+    char *dot_path;              /* PTO_DOT_FILE */
+    pto_core_stats_t *core_stats;/* of the last run, one per core */
+    uint64_t *core_base;         /* 3 counters per core at run begin */
 
     /* Run state, any thread. run_status: first failure wins (CAS 0 -> code);
      * only the winner writes run_msg, and it is read after the run drained
@@ -63,6 +72,7 @@ struct pto_runtime {
     /* Core time counters at the start of the current run. */
     uint64_t base_sched_ns;
     uint64_t base_kernel_ns;
+    uint64_t base_lookups, base_inserts, base_hits; /* tracker, at begin */
     _Atomic uint32_t deferred_hint; /* where the next defer starts looking */
 
     /* Orchestrator parking: the scheduler bumps orch_wake and wakes it after
@@ -79,6 +89,11 @@ struct pto_runtime {
 };
 
 #define PTO_WAIT_ANY_RING UINT32_MAX
+
+/* Set rt's pto_last_error message (not during a run's hot paths).
+ * Returns `code`. */
+int pto__rt_error(pto_runtime_t *rt, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Record the first failure of the run (any thread). Returns `code`. */
 int pto__run_fail(pto_runtime_t *rt, int code, const char *fmt, ...)

@@ -28,6 +28,7 @@
 #include "debug.h"
 #include "futex.h"
 #include "platform.h"
+#include "trace.h"
 
 pto_shape_t pto__sched_shape(const uint32_t kernel[3], uint8_t *nsub)
 {
@@ -45,6 +46,12 @@ pto_shape_t pto__sched_shape(const uint32_t kernel[3], uint8_t *nsub)
 
 static void complete(pto_runtime_t *rt, pto_task_t *t);
 
+static PTO_COLD void trace_ready(pto_runtime_t *rt, const pto_task_t *t)
+{
+    uint64_t now = pto_now_ns();
+    pto__trace_emit(rt, PTO_EV_READY, now, now, t->id, 0, 0);
+}
+
 void pto__sched_ready(pto_runtime_t *rt, pto_task_t *t)
 {
     if (t->shape == PTO_SHAPE_NONE) {
@@ -53,6 +60,8 @@ void pto__sched_ready(pto_runtime_t *rt, pto_task_t *t)
         return;
     }
     pto_store(&t->state, PTO_TASK_READY, pto_relaxed);
+    if (pto_unlikely(pto__trace_on(rt)))
+        trace_ready(rt, t);
     pto__platform_ready(rt->plat, t);
 }
 

@@ -24,7 +24,6 @@
 #include "pa_kernels.h"
 
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -453,62 +452,26 @@ static void k_empty(const pto_kernel_ctx_t *c)
     (void)c;
 }
 
-/* ---- tracing (pa_kernels_set_trace) ------------------------------------ */
-
-static _Atomic(pa_trace_t *) trace_cur;
-
-void pa_kernels_set_trace(pa_trace_t *t)
+/* The registered kernels (the runtime traces them when asked: pto/trace.h). */
+void pa_k_qk(const pto_kernel_ctx_t *c)
 {
-    atomic_store_explicit(&trace_cur, t, memory_order_release);
+    k_qk(c);
 }
 
-uint64_t pa_trace_now_ns(void)
+void pa_k_sf(const pto_kernel_ctx_t *c)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    k_sf(c);
 }
 
-static __attribute__((noinline)) void traced(const pto_kernel_ctx_t *c,
-                                             pto_kernel_fn fn, uint32_t k,
-                                             pa_trace_t *t)
+void pa_k_pv(const pto_kernel_ctx_t *c)
 {
-    uint64_t t0 = pa_trace_now_ns();
-    fn(c);
-    uint64_t t1 = pa_trace_now_ns();
-    uint64_t i = atomic_fetch_add_explicit(&t->next, 1, memory_order_relaxed);
-    if (i >= t->cap)
-        return; /* dropped: pa_trace_dropped counts it */
-    pa_trace_ev_t *e = &t->ev[i];
-    e->task = pto_kernel_task_id(c);
-    e->t0_ns = t0;
-    e->t1_ns = t1;
-    e->kernel = k;
-    e->cluster = pto_kernel_cluster(c);
-    e->subtask = (uint32_t)pto_kernel_subtask(c);
-    e->block = pto_kernel_block_index(c);
+    k_pv(c);
 }
 
-/* The registered kernels: one branch when tracing is off. */
-#define PA_WRAP(storage, name, body, id)                                     \
-    storage void name(const pto_kernel_ctx_t *c)                             \
-    {                                                                        \
-        pa_trace_t *t =                                                      \
-            atomic_load_explicit(&trace_cur, memory_order_acquire);          \
-        if (__builtin_expect(t != NULL, 0))                                  \
-            traced(c, body, id, t);                                          \
-        else                                                                 \
-            body(c);                                                         \
-    }
-
-PA_WRAP(, pa_k_qk, k_qk, PA_K_QK)
-PA_WRAP(, pa_k_sf, k_sf, PA_K_SF)
-PA_WRAP(, pa_k_pv, k_pv, PA_K_PV)
-PA_WRAP(, pa_k_up, k_up, PA_K_UP)
-PA_WRAP(static, e_qk, k_empty, PA_K_QK)
-PA_WRAP(static, e_sf, k_empty, PA_K_SF)
-PA_WRAP(static, e_pv, k_empty, PA_K_PV)
-PA_WRAP(static, e_up, k_empty, PA_K_UP)
+void pa_k_up(const pto_kernel_ctx_t *c)
+{
+    k_up(c);
+}
 
 int pa_kernels_register(pto_runtime_t *rt, int empty)
 {
@@ -517,10 +480,10 @@ int pa_kernels_register(pto_runtime_t *rt, int empty)
         pto_kernel_fn fn, empty_fn;
         const char *name;
     } table[] = {
-        {PA_K_QK, pa_k_qk, e_qk, "qk"},
-        {PA_K_SF, pa_k_sf, e_sf, "softmax_prepare"},
-        {PA_K_PV, pa_k_pv, e_pv, "pv"},
-        {PA_K_UP, pa_k_up, e_up, "online_update"},
+        {PA_K_QK, pa_k_qk, k_empty, "qk"},
+        {PA_K_SF, pa_k_sf, k_empty, "softmax_prepare"},
+        {PA_K_PV, pa_k_pv, k_empty, "pv"},
+        {PA_K_UP, pa_k_up, k_empty, "online_update"},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         int rc = pto_kernel_register(rt, table[i].id,

@@ -129,28 +129,6 @@ void pa_k_sf(const pto_kernel_ctx_t *c);
 void pa_k_pv(const pto_kernel_ctx_t *c);
 void pa_k_up(const pto_kernel_ctx_t *c);
 
-/* Kernel tracing: while a trace is set, every pto kernel invocation (the
- * empty ones too) appends one event at ev[next++] (atomic); past cap it
- * only counts (dropped = next - cap). Times are CLOCK_MONOTONIC ns
- * (pa_trace_now_ns). With no trace set a kernel costs one branch. */
-typedef struct pa_trace_ev {
-    pto_task_id_t task;
-    uint64_t t0_ns, t1_ns;
-    uint32_t kernel;  /* PA_K_* */
-    uint32_t cluster, subtask, block;
-} pa_trace_ev_t;
-
-typedef struct pa_trace {
-    pa_trace_ev_t *ev;
-    uint64_t cap;
-    _Atomic uint64_t next;
-    uint64_t t0_ns;   /* the run's start, for the writer */
-} pa_trace_t;
-
-/* Set (or with NULL clear) the trace; only between pto_run calls. */
-void pa_kernels_set_trace(pa_trace_t *t);
-uint64_t pa_trace_now_ns(void);
-
 /* Register the four kernels (or, with `empty`, kernels that do nothing:
  * for measuring the runtime alone). 0 or a PTO_E* code. */
 int pa_kernels_register(pto_runtime_t *rt, int empty);

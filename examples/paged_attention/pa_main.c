@@ -22,11 +22,14 @@
  * "Cores used" is the simulated cores, at most the machine's CPUs. Every
  * round starts from an output full of NaN and is checked.
  *
- * --dot FILE writes the task graph of the last round (Graphviz), --trace
- * FILE its kernel invocations (Chrome trace-event JSON, for Perfetto or
- * chrome://tracing). With more than one case or variant selected, each
- * gets its own file: FILE.<case>.<variant>.dot / .json. Recording costs
- * the last round a little orchestration and kernel time.
+ * --dot FILE writes the task graph of the last round (Graphviz, from
+ * pto_graph_write_dot), --trace FILE its trace (Chrome trace-event JSON
+ * for Perfetto or chrome://tracing, from pto_trace_write: every core, the
+ * orchestrator's phases, the dependencies). With more than one case or
+ * variant selected, each gets its own file: FILE.<case>.<variant>.dot /
+ * .json. Only the last round records (pto_trace_enable), and the
+ * recording costs it some orchestration and kernel time. --stats prints
+ * the last round's pto_run_stats_print.
  *
  * Exit status: 0 when every golden check passed; 1 when one failed or a
  * run reported an error; 2 on a usage error.
@@ -50,6 +53,10 @@
 /* KV blocks per task of the unroll variants: 8x fewer tasks, and 8 key
  * blocks + q + s fit the 16 tensors of a task with room to spare. */
 #define PA_DEFAULT_UNROLL 8u
+/* --dot: tasks kept for the graph; --trace: events kept per thread (the
+ * orchestrator writes ~8 per task: Case1 auto has 65792 tasks). */
+#define PA_DOT_MAX_TASKS 4096u
+#define PA_TRACE_EVENTS (1u << 20)
 
 typedef struct opts {
     uint32_t variants;       /* bit v: run variant v */
@@ -57,7 +64,7 @@ typedef struct opts {
     uint32_t rounds, warmup, clusters, unroll;
     const char *json, *trace, *dot;
     int several;             /* more than one case or variant: suffixes */
-    int kernel_bench, empty, serial;
+    int kernel_bench, empty, serial, stats;
     pa_isa_t isa;
 } opts_t;
 
@@ -123,22 +130,14 @@ static void report_run_error(const char *call, int rc, const char *msg)
             pto_strerror(rc), pto_err_name(rc), msg[0] ? ": " : "", msg);
 }
 
-/* One pto_run from a NaN output, its kernels traced into `tr` unless
- * NULL. 0, or -1 after reporting the error. */
+/* One pto_run from a NaN output. 0, or -1 after reporting the error. */
 static int one_round(pto_runtime_t *rt, pa_orch_params_t *p,
-                     pto_run_stats_t *st, pa_trace_t *tr)
+                     pto_run_stats_t *st)
 {
     uint64_t n = pa_inputs_out_elems(p->in);
     for (uint64_t i = 0; i < n; i++)
         p->in->out[i] = NAN; /* a task that did not run shows as NaN */
-    if (tr != NULL) {
-        atomic_store_explicit(&tr->next, 0, memory_order_relaxed);
-        tr->t0_ns = pa_trace_now_ns();
-        pa_kernels_set_trace(tr);
-    }
     int rc = pto_run(rt, pa_orch, p);
-    if (tr != NULL)
-        pa_kernels_set_trace(NULL);
     if (rc != 0) {
         report_run_error("pto_run", rc, pto_last_error(rt));
         return -1;
@@ -162,20 +161,19 @@ static void worse_check(pa_check_t *acc, const pa_check_t *c, int first)
         *acc = *c;
 }
 
-/* The last round records the graph into `g` and traces into `tr` (either
- * may be NULL). */
+/* Only the last round records a trace and graph (when configured). */
 static int run_rounds(pto_runtime_t *rt, const opts_t *op,
                       pa_orch_params_t *p, result_t *res,
-                      double *series[SERIES_COUNT], pa_graph_t *g,
-                      pa_trace_t *tr)
+                      double *series[SERIES_COUNT])
 {
     uint64_t want = pa_expected_tasks(p->in, p->blocks_per_step);
+    int recording = op->trace != NULL || op->dot != NULL;
     for (uint32_t r = 0; r < op->warmup + op->rounds; r++) {
         pto_run_stats_t st;
         int last = r + 1 == op->warmup + op->rounds;
-        p->graph = last ? g : NULL;
-        int rc = one_round(rt, p, &st, last ? tr : NULL);
-        p->graph = NULL;
+        if (recording)
+            (void)pto_trace_enable(rt, last);
+        int rc = one_round(rt, p, &st);
         if (rc != 0)
             return -1;
         if (st.tasks != want) {
@@ -204,21 +202,7 @@ static int run_rounds(pto_runtime_t *rt, const opts_t *op,
     return 0;
 }
 
-/* ---- --dot and --trace ------------------------------------------------- */
-
-static const char *const KERNEL_NAMES[5] = {"alloc", "QK", "SF", "PV", "UP"};
-
-static const char *kernel_name(uint32_t k)
-{
-    return k < 5 ? KERNEL_NAMES[k] : "?";
-}
-
-/* "ring:seq" of a task id. */
-static const char *task_str(char *buf, size_t n, pto_task_id_t id)
-{
-    snprintf(buf, n, "%u:%u", (unsigned)(id >> 32), (unsigned)(uint32_t)id);
-    return buf;
-}
+/* ---- --dot, --trace, --stats ---------------------------------------- */
 
 /* FILE, or FILE.<case>.<variant>.<ext> when several are run. */
 static const char *out_path(char *buf, size_t n, const opts_t *op,
@@ -231,102 +215,41 @@ static const char *out_path(char *buf, size_t n, const opts_t *op,
     return buf;
 }
 
-static FILE *open_out(const char *path)
-{
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
-        fprintf(stderr, "pto-pa: cannot write %s: %s\n", path,
-                strerror(errno));
-    return f;
-}
-
-static int close_out(FILE *f, const char *path)
-{
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) {
-        fprintf(stderr, "pto-pa: cannot write %s\n", path);
-        return -1;
-    }
-    return 0;
-}
-
-static int write_dot(const char *path, const pa_graph_t *g,
-                     const result_t *res)
-{
-    FILE *f = open_out(path);
-    if (f == NULL)
-        return -1;
-    char a[32], b[32];
-    fprintf(f, "// pto-pa task graph: case %s, variant %s, %llu tasks%s\n",
-            res->case_name, res->name, (unsigned long long)g->total,
-            g->total > g->n ? "" : " (all shown)");
-    if (g->total > g->n)
-        fprintf(f, "// truncated: only the first %u tasks are shown\n", g->n);
-    fprintf(f, "digraph pa {\n  node [shape=box, fontname=\"monospace\"];\n");
-    for (uint32_t i = 0; i < g->n; i++) {
-        const pa_graph_node_t *nd = &g->nodes[i];
-        fprintf(f, "  \"%s\" [label=\"%s %s\\nreq %u kvh %u h %u",
-                task_str(a, sizeof a, nd->id), kernel_name(nd->kernel), a,
-                nd->b, nd->g, nd->h0);
-        if (nd->kernel != 0)
-            fprintf(f, "\\nblk %u..%u", nd->blk0, nd->blk0 + nd->nb - 1);
-        fprintf(f, "\"];\n");
-    }
-    for (uint32_t i = 0; i < g->n; i++) {
-        const pa_graph_node_t *nd = &g->nodes[i];
-        for (uint32_t k = 0; k < nd->ndeps; k++)
-            fprintf(f, "  \"%s\" -> \"%s\";\n",
-                    task_str(a, sizeof a, nd->deps[k]),
-                    task_str(b, sizeof b, nd->id));
-    }
-    fprintf(f, "}\n");
-    return close_out(f, path);
-}
-
-static int write_trace(const char *path, pa_trace_t *tr)
-{
-    FILE *f = open_out(path);
-    if (f == NULL)
-        return -1;
-    uint64_t next = atomic_load_explicit(&tr->next, memory_order_relaxed);
-    uint64_t n = next < tr->cap ? next : tr->cap;
-    char a[32];
-    fprintf(f, "[\n");
-    for (uint64_t i = 0; i < n; i++) {
-        const pa_trace_ev_t *e = &tr->ev[i];
-        double ts = (double)(int64_t)(e->t0_ns - tr->t0_ns) / 1e3;
-        double dur = (double)(e->t1_ns - e->t0_ns) / 1e3;
-        fprintf(f, "  {\"name\": \"%s\", \"ph\": \"X\", \"ts\": %.3f, "
-                "\"dur\": %.3f, \"pid\": %u, \"tid\": %u, \"args\": "
-                "{\"task\": \"%s\", \"block\": %u}}%s\n",
-                kernel_name(e->kernel), ts, dur, e->cluster, e->subtask,
-                task_str(a, sizeof a, e->task), e->block,
-                i + 1 < n ? "," : "");
-    }
-    fprintf(f, "]\n");
-    if (next > tr->cap)
-        fprintf(stderr, "pto-pa: %s: %llu kernel events dropped (over "
-                "%llu)\n", path, (unsigned long long)(next - tr->cap),
-                (unsigned long long)tr->cap);
-    return close_out(f, path);
-}
-
-/* After the rounds: the --dot and --trace files of this variant. */
-static void write_outputs(const opts_t *op, result_t *res,
-                          const pa_graph_t *g, pa_trace_t *tr)
+/* After the rounds: the --dot and --trace files of this variant (a
+ * truncated graph is written and noted, not an error), and --stats. */
+static void write_outputs(pto_runtime_t *rt, const opts_t *op,
+                          result_t *res)
 {
     char buf[4096];
-    if (g != NULL &&
-        write_dot(out_path(buf, sizeof buf, op, op->dot, res, "dot"), g,
-                  res) != 0)
-        res->out_err = 1;
-    if (tr != NULL &&
-        write_trace(out_path(buf, sizeof buf, op, op->trace, res, "json"),
-                    tr) != 0)
-        res->out_err = 1;
+    if (op->dot) {
+        int rc = pto_graph_write_dot(
+            rt, out_path(buf, sizeof buf, op, op->dot, res, "dot"));
+        if (rc == PTO_ETOOBIG) {
+            fprintf(stderr, "pto-pa: note: %s\n", pto_last_error(rt));
+        } else if (rc != 0) {
+            fprintf(stderr, "pto-pa: %s\n", pto_last_error(rt));
+            res->out_err = 1;
+        }
+    }
+    if (op->trace) {
+        if (pto_trace_write(rt, out_path(buf, sizeof buf, op, op->trace, res,
+                                         "json")) != 0) {
+            fprintf(stderr, "pto-pa: %s\n", pto_last_error(rt));
+            res->out_err = 1;
+        } else if (pto_trace_dropped(rt) > 0) {
+            fprintf(stderr, "pto-pa: note: the trace dropped %llu events "
+                            "(PTO_TRACE_EVENTS raises the %u per thread)\n",
+                    (unsigned long long)pto_trace_dropped(rt),
+                    pto_runtime_config(rt)->trace_events);
+        }
+    }
+    if (op->stats) {
+        fflush(stdout);
+        printf("stats of the last round, %s/%s:\n", res->case_name,
+               res->name);
+        pto_run_stats_print(rt, stdout);
+    }
 }
-
-#define PA_DOT_MAX_TASKS 4096u
 
 static void run_variant(pto_runtime_t *rt, const opts_t *op,
                         const pa_inputs_t *in, pa_variant_t v,
@@ -349,28 +272,14 @@ static void run_variant(pto_runtime_t *rt, const opts_t *op,
         series[s] = calloc(op->rounds, sizeof(double));
         ok = ok && series[s] != NULL;
     }
-    pa_graph_t graph = {0}, *g = NULL;
-    pa_trace_t trace = {0}, *tr = NULL;
-    if (op->dot) {
-        graph.cap = PA_DOT_MAX_TASKS;
-        graph.nodes = calloc(graph.cap, sizeof *graph.nodes);
-        ok = ok && graph.nodes != NULL;
-        g = &graph;
-    }
-    if (op->trace) {
-        trace.cap = pa_expected_tasks(in, p.blocks_per_step);
-        trace.ev = calloc(trace.cap ? trace.cap : 1, sizeof *trace.ev);
-        ok = ok && trace.ev != NULL;
-        tr = &trace;
-    }
-    if (ok && run_rounds(rt, op, &p, res, series, g, tr) == 0) {
+    if (ok && run_rounds(rt, op, &p, res, series) == 0) {
         res->ran = 1;
         res->elapsed = summarise(series[SERIES_ELAPSED], op->rounds);
         res->orch = summarise(series[SERIES_ORCH], op->rounds);
         res->sched = summarise(series[SERIES_SCHED], op->rounds);
         res->kernel = summarise(series[SERIES_KERNEL], op->rounds);
         res->orch_wait = summarise(series[SERIES_WAIT], op->rounds);
-        write_outputs(op, res, g, tr);
+        write_outputs(rt, op, res);
     } else if (!ok) {
         fprintf(stderr, "pto-pa: out of memory\n");
     }
@@ -378,8 +287,6 @@ static void run_variant(pto_runtime_t *rt, const opts_t *op,
         res->golden = 0;
     for (int s = 0; s < SERIES_COUNT; s++)
         free(series[s]);
-    free(graph.nodes);
-    free(trace.ev);
 }
 
 /* ---- table ------------------------------------------------------------- */
@@ -540,6 +447,10 @@ static int runtime_setup(const opts_t *op, pto_runtime_t **rt)
     if (op->clusters != 0)
         cfg.clusters = op->clusters;
     cfg.core_timing = 1; /* sched_ns and kernel_ns */
+    if (op->trace && cfg.trace_events == 0)
+        cfg.trace_events = PA_TRACE_EVENTS;
+    if (op->dot && cfg.graph_tasks == 0)
+        cfg.graph_tasks = PA_DOT_MAX_TASKS;
     int rc = pto_runtime_create(&cfg, rt);
     if (rc != 0) {
         report_run_error("pto_runtime_create", rc, pto_last_error(NULL));
@@ -707,7 +618,7 @@ static void usage(FILE *f)
             "[--json FILE]\n"
             "              [--trace FILE] [--dot FILE] [--unroll N] "
             "[--empty-kernels]\n"
-            "              [--isa {auto,baseline,avx2}] [--serial]\n"
+            "              [--isa {auto,baseline,avx2}] [--serial] [--stats]\n"
             "       pto-pa --kernel-bench [--case NAME] [--unroll N]\n"
             "  --variant V     orchestration to run (default all)\n"
             "  --case NAME     case to run, or all (default small):");
@@ -723,12 +634,12 @@ static void usage(FILE *f)
             "  --json FILE     write the results as a JSON list\n"
             "  --dot FILE      write the last round's task graph (Graphviz "
             "DOT; the first\n"
-            "                  %u tasks, with the deps the manual variants "
-            "declare)\n"
-            "  --trace FILE    write the last round's kernel invocations "
-            "(Chrome\n"
-            "                  trace-event JSON: Perfetto, chrome://tracing)"
-            "\n"
+            "                  %u tasks, or PTO_GRAPH_TASKS)\n"
+            "  --trace FILE    write the last round's trace (Chrome "
+            "trace-event JSON:\n"
+            "                  Perfetto, chrome://tracing; "
+            "tools/pto_trace_summary.py)\n"
+            "  --stats         print the last round's run statistics\n"
             "                  With several cases or variants run, "
             "--dot/--trace write\n"
             "                  FILE.<case>.<variant>.dot / .json each\n"
@@ -757,6 +668,8 @@ static int parse_flag(const char *arg, opts_t *op)
         op->empty = 1;
     else if (strcmp(arg, "--serial") == 0)
         op->serial = 1;
+    else if (strcmp(arg, "--stats") == 0)
+        op->stats = 1;
     else
         return -1;
     return 0;

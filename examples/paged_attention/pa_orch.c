@@ -98,7 +98,6 @@ typedef struct pa_tile {
     pto_tensor_t q, out;         /* views of the external tensors */
     pto_tensor_t mi, li, oi;     /* accumulators (alloc_tensors) */
     pto_task_id_t prev;          /* manual: the update chain's last task */
-    pto_task_id_t chain;         /* the update chain's last task, always */
 } pa_tile_t;
 
 /* An explicit dep in the manual variants; NONE (no dep) in the auto ones. */
@@ -158,32 +157,6 @@ typedef struct pa_step {
     pto_task_id_t qk, sf, pv;
 } pa_step_t;
 
-/* Note a submitted task in the graph (when one is recorded). */
-static void record(pa_run_t *r, const pa_tile_t *t, const pa_step_t *st,
-                   uint32_t kernel, pto_task_id_t id,
-                   const pto_task_id_t *deps, uint32_t ndeps)
-{
-    pa_graph_t *g = r->p->graph;
-    if (g == NULL)
-        return;
-    g->total++;
-    if (g->n >= g->cap)
-        return;
-    pa_graph_node_t *nd = &g->nodes[g->n++];
-    memset(nd, 0, sizeof *nd);
-    nd->id = id;
-    nd->kernel = kernel;
-    nd->b = t->b;
-    nd->g = t->g;
-    nd->h0 = t->h0;
-    if (st != NULL) {
-        nd->blk0 = st->blk0;
-        nd->nb = st->nb;
-    }
-    for (uint32_t i = 0; i < ndeps && i < 3; i++)
-        if (!pto_task_id_is_none(deps[i]))
-            nd->deps[nd->ndeps++] = deps[i];
-}
 
 static int submit_qk(pa_run_t *r, const pa_tile_t *t, pa_step_t *st)
 {
@@ -200,7 +173,6 @@ static int submit_qk(pa_run_t *r, const pa_tile_t *t, pa_step_t *st)
     st->qk = pto_submit_aic(r->o, PA_K_QK, &a);
     if (pto_task_id_is_none(st->qk))
         return -1;
-    record(r, t, st, PA_K_QK, st->qk, NULL, 0);
     st->s = *pto_args_result(&a, 0);
     return 0;
 }
@@ -220,7 +192,6 @@ static int submit_sf(pa_run_t *r, const pa_tile_t *t, pa_step_t *st)
     st->sf = pto_submit_aiv(r->o, PA_K_SF, &a);
     if (pto_task_id_is_none(st->sf))
         return -1;
-    record(r, t, st, PA_K_SF, st->sf, &st->qk, 1);
     st->p = *pto_args_result(&a, 0);
     st->m = *pto_args_result(&a, 1);
     st->l = *pto_args_result(&a, 2);
@@ -242,7 +213,6 @@ static int submit_pv(pa_run_t *r, const pa_tile_t *t, pa_step_t *st)
     st->pv = pto_submit_aic(r->o, PA_K_PV, &a);
     if (pto_task_id_is_none(st->pv))
         return -1;
-    record(r, t, st, PA_K_PV, st->pv, &st->sf, 1);
     st->o = *pto_args_result(&a, 0);
     return 0;
 }
@@ -273,10 +243,7 @@ static int submit_up(pa_run_t *r, pa_tile_t *t, const pa_step_t *st)
     pto_task_id_t up = pto_submit_aiv(r->o, PA_K_UP, &a);
     if (pto_task_id_is_none(up))
         return -1;
-    pto_task_id_t edges[3] = {st->sf, st->pv, t->chain};
-    record(r, t, st, PA_K_UP, up, edges, 3);
     t->prev = dep(r, up);
-    t->chain = up;
     return 0;
 }
 
@@ -316,9 +283,7 @@ static int alloc_acc(pa_run_t *r, pa_tile_t *t)
     t->mi = *pto_args_result(&a, 0);
     t->li = *pto_args_result(&a, 1);
     t->oi = *pto_args_result(&a, 2);
-    record(r, t, NULL, 0, id, NULL, 0);
     t->prev = dep(r, id);
-    t->chain = id;
     return 0;
 }
 
@@ -371,10 +336,6 @@ void pa_orch(pto_orch_t *o, void *user)
     r.mode = r.manual ? PTO_SCOPE_MANUAL : PTO_SCOPE_AUTO;
     p->err = 0;
     p->err_msg[0] = '\0';
-    if (p->graph != NULL) {
-        p->graph->n = 0;
-        p->graph->total = 0;
-    }
     if (make_external(&r) != 0)
         return;
     const pa_case_def_t *d = r.d;

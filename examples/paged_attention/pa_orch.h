@@ -48,31 +48,11 @@ typedef enum pa_variant {
 const char *pa_variant_name(pa_variant_t v);
 int pa_variant_manual(pa_variant_t v);
 
-/* The task graph of one run, recorded at submit time (--dot): per task
- * its id, kernel, place and the dependencies the manual variants declare
- * (recorded for the auto ones too: the tracker infers the same graph).
- * Only the first cap tasks are kept; total counts them all. */
-typedef struct pa_graph_node {
-    pto_task_id_t id;
-    pto_task_id_t deps[3];
-    uint32_t ndeps;
-    uint32_t kernel;       /* PA_K_*, or 0 for the alloc_tensors task */
-    uint32_t b, g, h0;     /* request, kv head, first query head */
-    uint32_t blk0, nb;     /* KV blocks blk0..blk0+nb-1 (not for alloc) */
-} pa_graph_node_t;
-
-typedef struct pa_graph {
-    pa_graph_node_t *nodes;
-    uint32_t cap, n;
-    uint64_t total;
-} pa_graph_t;
-
 typedef struct pa_orch_params {
     const pa_inputs_t *in;
     pa_variant_t variant;
     uint32_t blocks_per_step; /* 1, or the unroll factor */
     uint32_t chunk_steps;     /* steps per inner scope (pa_chunk_steps) */
-    pa_graph_t *graph;        /* NULL, or record the graph here */
     /* A failure pto_run cannot see (a tensor view the orchestration could
      * not build): its code and a message. */
     int err;

@@ -9,6 +9,7 @@
  *   runtime.h  config, create/destroy, kernels, pto_run
  *   orch.h     scopes and submits (orchestrator thread)
  *   kernel.h   what a running kernel sees
+ *   trace.h    traces, task graphs and printed statistics of a run
  */
 #ifndef PTO_PTO_H
 #define PTO_PTO_H
@@ -23,6 +24,7 @@
 #include "pto/runtime.h"
 #include "pto/orch.h"
 #include "pto/kernel.h"
+#include "pto/trace.h"
 
 #define PTO_VERSION_MAJOR 0
 #define PTO_VERSION_MINOR 1

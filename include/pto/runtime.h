@@ -54,6 +54,13 @@ typedef void (*pto_kernel_fn)(const pto_kernel_ctx_t *ctx);
  *                                                  scheduler work for
  *                                                  pto_run_stats (costs two
  *                                                  clock reads per task)
+ *   trace_events       0        PTO_TRACE_EVENTS   events kept per thread for
+ *                                                  pto_trace_write; 0: off
+ *                                                  (PTO_TRACE_FILE too: see
+ *                                                  pto/trace.h), <= 2^24
+ *   graph_tasks        0        PTO_GRAPH_TASKS    tasks kept for
+ *                                                  pto_graph_write_dot; 0: off
+ *                                                  (PTO_DOT_FILE too), <= 2^22
  *
  * The CPU platform runs the scheduler's work on the core workers themselves,
  * between kernels (measured fastest here, see docs/benchmarks.md);
@@ -68,7 +75,9 @@ typedef struct pto_config {
     uint32_t dep_pool_entries;
     uint32_t spin_us;
     uint32_t core_timing;
-    uint32_t reserved[7]; /* zero; room for new fields */
+    uint32_t trace_events;
+    uint32_t graph_tasks;
+    uint32_t reserved[5]; /* zero; room for new fields */
 } pto_config_t;
 
 /* Fill `cfg` with the defaults above, then apply environment overrides
@@ -114,11 +123,39 @@ typedef struct pto_run_stats {
     uint64_t sched_ns;     /* cores doing scheduler work (all cores summed) */
     uint64_t kernel_ns;    /* cores running kernels (all cores summed) */
     uint32_t ring_high_water[PTO_RING_DEPTHS]; /* most live tasks per ring */
+    uint64_t edges_inferred;  /* dependency edges wired from the tracker or
+                               * a runtime tensor's creator */
+    uint64_t edges_explicit;  /* ... from pto_args_dep (an edge that is both
+                               * counts in both) */
+    uint64_t tracker_lookups; /* tensor lookups in the dependency tracker */
+    uint64_t tracker_inserts; /* accesses it recorded */
+    uint64_t tracker_hits;    /* producers its lookups found */
+    uint64_t waits;           /* times the orchestrator waited on
+                               * back-pressure (orch_wait_ns is their time) */
+    uint64_t invocations;     /* kernel invocations run, all cores */
+    uint32_t cores;           /* entries of pto_run_core_stats */
+    uint32_t pad_;
 } pto_run_stats_t;
+
+/* One core's share of the last run (pto_run_core_stats). */
+typedef struct pto_core_stats {
+    uint32_t cluster;
+    uint32_t subtask;         /* pto_subtask_t: 0 AIC, 1 AIV0, 2 AIV1 */
+    uint64_t invocations;     /* kernel invocations it ran */
+    uint64_t kernel_ns;       /* in kernels (needs cfg.core_timing) */
+    uint64_t sched_ns;        /* scheduler work (needs cfg.core_timing) */
+    double utilisation;       /* kernel_ns / the run's elapsed_ns */
+} pto_core_stats_t;
 
 /* Copy the figures of the last finished run. PTO_EINVAL for NULL.
  * Thread: any, not during a run on rt. Never blocks. */
 PTO_API int pto_run_stats(const pto_runtime_t *rt, pto_run_stats_t *out);
+
+/* Figures of core `core` (cluster * 3 + subtask, < stats.cores) in the last
+ * finished run. PTO_EINVAL for NULL or a core out of range. Thread: any,
+ * not during a run on rt. Never blocks. */
+PTO_API int pto_run_core_stats(const pto_runtime_t *rt, uint32_t core,
+                               pto_core_stats_t *out);
 
 /* Configuration the runtime was created with (after validation). */
 PTO_API const pto_config_t *pto_runtime_config(const pto_runtime_t *rt);
