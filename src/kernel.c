@@ -10,8 +10,13 @@
  * running, so the rings drain and pto_run returns.
  *
  * Deferred completion. A deferral takes an entry of rt->deferred (see
- * runtime_impl.h for the generation protocol) and the invocation's
- * completion is counted by pto_task_complete instead of by the core.
+ * runtime_impl.h for the generation protocol) and adds one to the task's
+ * subtasks_left: the invocation is then counted done twice, when its
+ * kernel returns (by the core, as always) and when pto_task_complete is
+ * called, and the task completes after the later of the two. So whatever
+ * the kernel does after deferring - writing its outputs, failing the run
+ * (run_msg) - happens-before the dependents and the drain, even when the
+ * helper signals first.
  */
 #include <stdio.h>
 
@@ -50,8 +55,8 @@ void pto__kernel_invoke(pto_runtime_t *rt, pto_task_t *t, uint32_t kernel_id,
         else
             rt->kernels[kernel_id].fn(&ctx);
     }
-    if (!ctx.deferred)
-        pto__sched_subtask_done(rt, t);
+    /* A deferred invocation also waits for its pto_task_complete. */
+    pto__sched_subtask_done(rt, t);
 }
 
 const pto_tensor_t *pto_kernel_tensor(const pto_kernel_ctx_t *c, uint32_t i)
@@ -142,6 +147,10 @@ pto_completion_t pto_kernel_defer(const pto_kernel_ctx_t *c)
         if (!pto_cas(&d->gen, &g, g + 1, pto_acquire, pto_relaxed))
             continue;
         pto_store(&d->task, c->task, pto_relaxed);
+        /* relaxed: this thread decrements after the kernel returns, and
+         * pto_task_complete runs after it got the handle; both follow
+         * this increment in the counter's modification order. */
+        pto_fetch_add(&c->task->subtasks_left, 1, pto_relaxed);
         ((pto_kernel_ctx_t *)c)->deferred = 1;
         pto_store(&rt->deferred_hint, i + 1, pto_relaxed);
         pto_completion_t h = {rt, i, g + 1};

@@ -20,9 +20,10 @@ struct pto_kernel_ctx {
     uint32_t deferred;    /* pto_kernel_defer was called (0/1) */
 };
 
-/* Run kernel `kernel_id` of task t as one invocation and, unless it
- * deferred, count the invocation done. Skips the kernel (but still counts
- * it) once a kernel of the run failed. Core threads only. */
+/* Run kernel `kernel_id` of task t as one invocation and count it done
+ * (a deferred one is done once pto_task_complete counts it too). Skips the
+ * kernel (but still counts it) once a kernel of the run failed. Core
+ * threads only. */
 void pto__kernel_invoke(pto_runtime_t *rt, pto_task_t *t, uint32_t kernel_id,
                         uint32_t subtask, uint32_t cluster, uint32_t block);
 

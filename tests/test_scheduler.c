@@ -3,6 +3,8 @@
  * through the CPU platform: chains under concurrency, mixed tasks whose
  * subtasks must meet while running, SPMD blocks (with and without sync
  * start), deferred completion, kernel failure with its dependents skipped,
+ * dependents and failures of SPMD and deferred tasks (blocks that write
+ * stripes, a helper thread that finishes deferred blocks),
  * zero-task runs, alloc_tensors, and reuse of a runtime after failures.
  */
 #include <pthread.h>
@@ -20,7 +22,12 @@ enum {
     K_FAIL = 4,
     K_COUNT = 5,
     K_DEFER = 6,
-    K_ADD = 7
+    K_ADD = 7,
+    K_STRIPE = 9,
+    K_SUM = 10,
+    K_STRIPE_FAIL = 11,
+    K_DEFER_STRIPE = 12,
+    K_DEFER_FAIL = 13
 };
 
 static void k_empty(const pto_kernel_ctx_t *c)
@@ -361,6 +368,258 @@ static void test_defer(void)
     pto_runtime_destroy(rt);
 }
 
+
+/* ---- dependents and failures of SPMD and deferred tasks ------------------ */
+
+#define STRIPE_N 64u
+static uint32_t stripe_buf[STRIPE_N];
+static _Atomic uint64_t stripe_sum;
+static _Atomic int sum_ran;
+
+/* Block b of n writes elements i with i % n == b: value i + 1 + scalar 0. */
+static void write_stripe(const pto_kernel_ctx_t *c, uint32_t *p)
+{
+    uint32_t b = pto_kernel_block_index(c), n = pto_kernel_block_num(c);
+    uint32_t add = (uint32_t)pto_kernel_scalar(c, 0);
+    for (uint32_t i = b; i < STRIPE_N; i += n) {
+        if ((i / n) % 3 == 0)
+            sched_yield(); /* let other blocks interleave */
+        p[i] = i + 1 + add;
+    }
+}
+
+static void k_stripe(const pto_kernel_ctx_t *c)
+{
+    if (pto_kernel_subtask(c) == PTO_SUBTASK_AIC ||
+        pto_kernel_scalar(c, 1) == 0) /* mixed: the AIC part writes */
+        write_stripe(c, pto_tensor_data(pto_kernel_tensor(c, 0)));
+}
+
+static void k_sum(const pto_kernel_ctx_t *c)
+{
+    const uint32_t *p = pto_tensor_data(pto_kernel_tensor(c, 0));
+    uint64_t s = 0;
+    for (uint32_t i = 0; i < STRIPE_N; i++)
+        s += p[i];
+    atomic_store(&stripe_sum, s);
+    atomic_fetch_add(&sum_ran, 1);
+}
+
+static pto_tensor_t stripe_tensor(void)
+{
+    uint32_t n[1] = {STRIPE_N};
+    return pto_tensor_external(stripe_buf, n, 1, PTO_UINT32);
+}
+
+/* Sum of i + 1 + add over the buffer. */
+static uint64_t stripe_expect(uint32_t add)
+{
+    return (uint64_t)STRIPE_N * (STRIPE_N + 1) / 2 + (uint64_t)STRIPE_N * add;
+}
+
+/* An SPMD writer and an AUTO dependent (inferred through the tensor);
+ * then a mixed SPMD writer (whole clusters per block) and a dependent
+ * that passes the tensor as NO_DEP and is ordered by an explicit dep. */
+static void orch_spmd_dep(pto_orch_t *o, void *u)
+{
+    uint32_t round = *(uint32_t *)u;
+    pto_tensor_t t = stripe_tensor();
+    pto_args_t a;
+    pto_args_init(&a);
+    pto_args_output_existing(&a, &t);
+    pto_args_scalar(&a, round);
+    pto_args_scalar(&a, 0);
+    pto_args_spmd(&a, 7, round & 1 ? PTO_SPMD_SYNC_START : 0);
+    CHECK(!pto_task_id_is_none(pto_submit_aiv(o, K_STRIPE, &a)));
+    pto_args_init(&a);
+    pto_args_input(&a, &t);
+    CHECK(!pto_task_id_is_none(pto_submit_aic(o, K_SUM, &a)));
+    uint32_t got = 0, idx[1] = {STRIPE_N - 1};
+    CHECK_EQ(pto_tensor_get(o, &t, idx, &got), 0);
+    CHECK_EQ(got, STRIPE_N + round);
+    const pto_mixed_kernels_t mk = {K_STRIPE, K_STRIPE, PTO_KERNEL_NONE};
+    pto_args_init(&a); /* tracked: ordered after the sum that reads t */
+    pto_args_output_existing(&a, &t);
+    pto_args_scalar(&a, round + 100);
+    pto_args_scalar(&a, 1);
+    pto_args_spmd(&a, 3, 0);
+    pto_task_id_t w = pto_submit_mixed(o, &mk, &a);
+    CHECK(!pto_task_id_is_none(w));
+    pto_args_init(&a);
+    pto_args_no_dep(&a, &t);
+    pto_args_dep(&a, w);
+    CHECK(!pto_task_id_is_none(pto_submit_aiv(o, K_SUM, &a)));
+}
+
+static void test_spmd_dependents(void)
+{
+    pto_runtime_t *rt = make_rt(4, 64);
+    REQUIRE(pto_kernel_register(rt, K_STRIPE, k_stripe, "stripe") == 0);
+    REQUIRE(pto_kernel_register(rt, K_SUM, k_sum, "sum") == 0);
+    for (uint32_t round = 0; round < 20; round++) {
+        memset(stripe_buf, 0, sizeof(stripe_buf));
+        atomic_store(&sum_ran, 0);
+        CHECK_EQ(pto_run(rt, orch_spmd_dep, &round), 0);
+        CHECK_EQ(atomic_load(&sum_ran), 2);
+        /* The last dependent ran after every block of the mixed writer. */
+        CHECK_EQ(atomic_load(&stripe_sum), stripe_expect(round + 100));
+    }
+    pto_runtime_destroy(rt);
+}
+
+/* Block 3 of 6 fails: the run reports it, the dependent does not run. */
+static void k_stripe_fail(const pto_kernel_ctx_t *c)
+{
+    if (pto_kernel_block_index(c) == 3)
+        pto_kernel_fail(c, "block three is bad");
+    else
+        write_stripe(c, pto_tensor_data(pto_kernel_tensor(c, 0)));
+}
+
+static void orch_spmd_fail(pto_orch_t *o, void *u)
+{
+    (void)u;
+    pto_tensor_t t = stripe_tensor();
+    pto_args_t a;
+    pto_args_init(&a);
+    pto_args_output_existing(&a, &t);
+    pto_args_scalar(&a, 0);
+    pto_args_spmd(&a, 6, 0);
+    pto_submit_aiv(o, K_STRIPE_FAIL, &a);
+    pto_args_init(&a);
+    pto_args_input(&a, &t);
+    pto_submit_aiv(o, K_SUM, &a);
+}
+
+static void test_spmd_fail(void)
+{
+    pto_runtime_t *rt = make_rt(2, 16);
+    REQUIRE(pto_kernel_register(rt, K_STRIPE_FAIL, k_stripe_fail,
+                                "stripe_fail") == 0);
+    REQUIRE(pto_kernel_register(rt, K_SUM, k_sum, "sum") == 0);
+    REQUIRE(pto_kernel_register(rt, K_STRIPE, k_stripe, "stripe") == 0);
+    for (int rep = 0; rep < 3; rep++) {
+        atomic_store(&sum_ran, 0);
+        CHECK_EQ(pto_run(rt, orch_spmd_fail, NULL), PTO_EKERNELFAIL);
+        CHECK(strstr(pto_last_error(rt), "stripe_fail") != NULL);
+        CHECK(strstr(pto_last_error(rt), "block 3") != NULL);
+        CHECK(strstr(pto_last_error(rt), "block three is bad") != NULL);
+        CHECK_EQ(atomic_load(&sum_ran), 0);
+        /* reusable */
+        uint32_t round = 0;
+        CHECK_EQ(pto_run(rt, orch_spmd_dep, &round), 0);
+        CHECK_EQ(atomic_load(&sum_ran), 2);
+    }
+    pto_runtime_destroy(rt);
+}
+
+/* Deferred SPMD: each block defers; a helper thread writes the block's
+ * stripe, then completes it. The dependent must see every stripe. */
+typedef struct defer_job {
+    pto_completion_t h;
+    uint32_t block, blocks, add;
+    _Atomic int ready; /* seq_cst store publishes the fields above */
+} defer_job_t;
+
+#define MAX_JOBS 16
+static defer_job_t jobs[MAX_JOBS];
+static _Atomic uint32_t jobs_taken;
+static _Atomic int helper_stop;
+
+static void k_defer_stripe(const pto_kernel_ctx_t *c)
+{
+    uint32_t i = atomic_fetch_add(&jobs_taken, 1);
+    REQUIRE(i < MAX_JOBS);
+    jobs[i].h = pto_kernel_defer(c);
+    jobs[i].block = pto_kernel_block_index(c);
+    jobs[i].blocks = pto_kernel_block_num(c);
+    jobs[i].add = (uint32_t)pto_kernel_scalar(c, 0);
+    atomic_store(&jobs[i].ready, 1);
+}
+
+/* Defers and fails: the task still completes when signalled. */
+static void k_defer_fail(const pto_kernel_ctx_t *c)
+{
+    k_defer_stripe(c);
+    pto_kernel_fail(c, "deferred work rejected");
+}
+
+/* Finish posted jobs in slot order until told to stop (after pto_run
+ * returned, so every deferral it waited for was finished here). */
+static void *stripe_helper(void *arg)
+{
+    uint32_t *done = arg;
+    while (!atomic_load(&helper_stop)) {
+        if (*done >= MAX_JOBS || !atomic_load(&jobs[*done].ready)) {
+            sched_yield();
+            continue;
+        }
+        defer_job_t *j = &jobs[(*done)++];
+        for (uint32_t i = j->block; i < STRIPE_N; i += j->blocks)
+            stripe_buf[i] = i + 1 + j->add;
+        CHECK_EQ(atomic_load(&sum_ran), 0); /* nothing ran early */
+        CHECK_EQ(pto_task_complete(j->h), 0);
+    }
+    return NULL;
+}
+
+static void orch_defer_stripe(pto_orch_t *o, void *u)
+{
+    uint32_t kernel = *(uint32_t *)u;
+    pto_tensor_t t = stripe_tensor();
+    pto_args_t a;
+    pto_args_init(&a);
+    pto_args_output_existing(&a, &t);
+    pto_args_scalar(&a, 5);
+    pto_args_spmd(&a, 4, 0);
+    pto_submit_aiv(o, kernel, &a);
+    pto_args_init(&a);
+    pto_args_input(&a, &t);
+    pto_submit_aic(o, K_SUM, &a);
+}
+
+/* One run with a helper; returns the jobs it finished. */
+static uint32_t run_deferred(pto_runtime_t *rt, uint32_t kernel, int want)
+{
+    memset(stripe_buf, 0, sizeof(stripe_buf));
+    for (uint32_t i = 0; i < MAX_JOBS; i++)
+        atomic_store(&jobs[i].ready, 0);
+    atomic_store(&jobs_taken, 0);
+    atomic_store(&helper_stop, 0);
+    atomic_store(&sum_ran, 0);
+    uint32_t done = 0;
+    pthread_t th;
+    REQUIRE(pthread_create(&th, NULL, stripe_helper, &done) == 0);
+    CHECK_EQ(pto_run(rt, orch_defer_stripe, &kernel), want);
+    atomic_store(&helper_stop, 1);
+    pthread_join(th, NULL);
+    CHECK_EQ(done, atomic_load(&jobs_taken)); /* every deferral finished */
+    return done;
+}
+
+static void test_defer_dependents(void)
+{
+    pto_runtime_t *rt = make_rt(2, 16);
+    REQUIRE(pto_kernel_register(rt, K_DEFER_STRIPE, k_defer_stripe,
+                                "defer_stripe") == 0);
+    REQUIRE(pto_kernel_register(rt, K_DEFER_FAIL, k_defer_fail,
+                                "defer_fail") == 0);
+    REQUIRE(pto_kernel_register(rt, K_SUM, k_sum, "sum") == 0);
+    for (int rep = 0; rep < 5; rep++) {
+        CHECK_EQ(run_deferred(rt, K_DEFER_STRIPE, 0), 4);
+        CHECK_EQ(atomic_load(&sum_ran), 1);
+        CHECK_EQ(atomic_load(&stripe_sum), stripe_expect(5));
+        /* A deferral that fails: blocks that started after the failure
+         * are skipped, the ones that deferred are still finished by the
+         * helper, the run reports the failure, the dependent is skipped. */
+        uint32_t n = run_deferred(rt, K_DEFER_FAIL, PTO_EKERNELFAIL);
+        CHECK(n >= 1 && n <= 4);
+        CHECK(strstr(pto_last_error(rt), "deferred work rejected") != NULL);
+        CHECK_EQ(atomic_load(&sum_ran), 0);
+    }
+    pto_runtime_destroy(rt);
+}
+
 /* ---- alloc_tensors and zero-output chains -------------------------------- */
 
 static void k_inc(const pto_kernel_ctx_t *c)
@@ -444,6 +703,9 @@ int main(void)
     test_spmd();
     test_kernel_fail();
     test_defer();
+    test_spmd_dependents();
+    test_spmd_fail();
+    test_defer_dependents();
     test_alloc();
     test_many_clusters();
     return check_result();

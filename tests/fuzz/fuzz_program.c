@@ -17,6 +17,14 @@
  * reads every INPUT/INOUT view, then writes every INOUT / OUTPUT_EXISTING /
  * OUTPUT view in argument order; NO_DEP views are not touched.
  *
+ * SPMD ops (pto_args_spmd, 2..6 blocks, AIC, AIV or mixed, some with
+ * PTO_SPMD_SYNC_START where the machine can hold them) write exactly one
+ * view - block b the elements i with i % blocks == b - and read only
+ * INPUT views that cannot alias it (buffer A or other temporaries; the
+ * written view is on buffer B or a temporary): then any interleaving of
+ * the blocks computes what running them one after another computes
+ * (apply_spmd), and a dependent of the SPMD task must see every block.
+ *
  * The same program runs on the runtime (random clusters, windows down to 4
  * slots, small pools) and on a sequential reference over separate memory;
  * every byte must match.
@@ -56,6 +64,8 @@ typedef struct op {
     uint8_t mixed;
     uint8_t ndeps;
     uint8_t mode;      /* OP_BEGIN: pto_scope_mode_t */
+    uint8_t blocks;    /* SPMD blocks; 0: not SPMD */
+    uint8_t sync;      /* SPMD with PTO_SPMD_SYNC_START */
     uint32_t deps[8];  /* indexes of earlier task ops */
     view_desc_t arg[MAX_ARGS];
 } op_t;
@@ -117,6 +127,7 @@ typedef struct gen_state {
     uint32_t task_ops[MAX_OPS];
     uint32_t scope_cap;             /* ops per scope holding buffers */
     uint32_t manual_depth;          /* outermost MANUAL scope, 0: none */
+    uint32_t clusters;              /* of the runtime: sync-start limits */
     bool temp_local[MAX_TEMPS];     /* created inside a MANUAL scope */
     uint32_t last_touch[MAX_TEMPS]; /* op that last accessed it, or NIL */
 } gen_state_t;
@@ -176,12 +187,54 @@ static void gen_arg(program_t *p, gen_state_t *g, view_desc_t *v)
     rand_rect(v, DIM);
 }
 
+/* An SPMD op's args: one written view (arg 0) on buffer B or a temporary,
+ * then INPUT views of buffer A or of other temporaries (never aliasing
+ * it). Its shape: AIC, AIV or mixed, sync start where it fits. */
+static void gen_spmd(program_t *p, gen_state_t *g, op_t *op)
+{
+    view_desc_t *w = &op->arg[0];
+    gen_arg(p, g, w);
+    if (w->tag == PTO_ARG_INPUT || w->tag == PTO_ARG_NO_DEP)
+        w->tag = rnd(2) ? PTO_ARG_INOUT : PTO_ARG_OUTPUT_EXISTING;
+    if (w->buf == BUF_A)
+        w->buf = BUF_B;
+    op->nargs = (uint8_t)(1 + rnd(3));
+    for (uint32_t i = 1; i < op->nargs; i++) {
+        view_desc_t *v = &op->arg[i];
+        uint32_t t = p->ntemps ? rnd(p->ntemps) : 0;
+        v->tag = PTO_ARG_INPUT;
+        if (p->ntemps && g->live_temps[t] && rnd(3) == 0 &&
+            !(w->buf == BUF_TEMP && w->temp == t)) {
+            v->buf = BUF_TEMP;
+            v->temp = (uint8_t)t;
+            rand_rect(v, 4);
+        } else {
+            v->buf = BUF_A;
+            rand_rect(v, DIM);
+        }
+    }
+    op->blocks = (uint8_t)(2 + rnd(5));
+    op->mixed = rnd(4) == 0;
+    /* Cores of its shape: AIV tasks (even op indexes) 2 per cluster. */
+    uint32_t self = (uint32_t)(op - p->ops);
+    uint32_t cores = !op->mixed && (self & 1) == 0 ? 2 * g->clusters
+                                                    : g->clusters;
+    op->sync = op->blocks <= cores && rnd(3) == 0;
+}
+
 static void gen_task(program_t *p, gen_state_t *g, op_t *op)
 {
     op->type = OP_TASK;
-    op->nargs = (uint8_t)(1 + rnd(MAX_ARGS));
-    for (uint32_t i = 0; i < op->nargs; i++)
-        gen_arg(p, g, &op->arg[i]);
+    op->blocks = 0;
+    op->sync = 0;
+    if (rnd(8) == 0) {
+        gen_spmd(p, g, op);
+    } else {
+        op->nargs = (uint8_t)(1 + rnd(MAX_ARGS));
+        for (uint32_t i = 0; i < op->nargs; i++)
+            gen_arg(p, g, &op->arg[i]);
+        op->mixed = rnd(8) == 0;
+    }
     uint32_t self = (uint32_t)(op - p->ops);
     for (uint32_t i = 0; i < op->nargs; i++)
         if (op->arg[i].tag == PTO_ARG_OUTPUT) {
@@ -190,7 +243,6 @@ static void gen_task(program_t *p, gen_state_t *g, op_t *op)
             g->temp_local[t] = g->manual_depth != 0;
             g->last_touch[t] = NIL;
         }
-    op->mixed = rnd(8) == 0;
     op->ndeps = 0;
     for (int k = 0; k < 2 && g->ntasks > 0 && rnd(4) == 0; k++)
         add_dep(op, g->task_ops[rnd(g->ntasks)]);
@@ -210,11 +262,12 @@ static void gen_end(program_t *p, gen_state_t *g, op_t *op)
     g->depth--;
 }
 
-static void gen_program(program_t *p, uint32_t window)
+static void gen_program(program_t *p, uint32_t window, uint32_t clusters)
 {
     memset(p, 0, sizeof(*p));
     gen_state_t g;
     memset(&g, 0, sizeof(g));
+    g.clusters = clusters;
     /* A scope holding buffers pins its ring: keep it under the window. */
     g.scope_cap = window - 2 < 12 ? window - 2 : 12;
     uint32_t n = 20 + rnd(MAX_OPS - 28);
@@ -298,7 +351,24 @@ static void apply_op(const pto_tensor_t *const *ts, const uint8_t *tags,
     }
 }
 
-/* scalar 0: op index; scalars 1..n: tags. Mixed: only the AIC part acts. */
+/* SPMD: the checksum of the INPUT views (args 1..n-1), then block b of
+ * `blocks` writes the elements i of view 0 with i % blocks == b. */
+static void apply_spmd(const pto_tensor_t *const *ts, const uint8_t *tags,
+                       uint32_t n, uint32_t idx, uint32_t b, uint32_t blocks)
+{
+    uint32_t s = idx * 7919u;
+    for (uint32_t a = 1; a < n; a++)
+        for (uint64_t i = 0; i < pto_tensor_numel(ts[a]); i++)
+            s = s * 31u + (uint32_t)*elem(ts[a], i);
+    bool inout = tags[0] == PTO_ARG_INOUT;
+    for (uint64_t i = b; i < pto_tensor_numel(ts[0]); i += blocks) {
+        int32_t *p = elem(ts[0], i);
+        *p = (int32_t)((inout ? (uint32_t)*p * 3u : 0u) + s + (uint32_t)i);
+    }
+}
+
+/* scalar 0: op index; scalars 1..n: tags; MAX_ARGS + 1: mixed (only the
+ * AIC part acts); MAX_ARGS + 2: SPMD blocks (0: not SPMD). */
 static void k_op(const pto_kernel_ctx_t *c)
 {
     if (pto_kernel_subtask(c) != PTO_SUBTASK_AIC &&
@@ -311,7 +381,12 @@ static void k_op(const pto_kernel_ctx_t *c)
         ts[a] = pto_kernel_tensor(c, a);
         tags[a] = (uint8_t)pto_kernel_scalar(c, 1 + a);
     }
-    apply_op(ts, tags, n, (uint32_t)pto_kernel_scalar(c, 0));
+    uint32_t blocks = (uint32_t)pto_kernel_scalar(c, MAX_ARGS + 2);
+    if (blocks)
+        apply_spmd(ts, tags, n, (uint32_t)pto_kernel_scalar(c, 0),
+                   pto_kernel_block_index(c), pto_kernel_block_num(c));
+    else
+        apply_op(ts, tags, n, (uint32_t)pto_kernel_scalar(c, 0));
 }
 
 /* ---- running a program ------------------------------------------------- */
@@ -377,6 +452,9 @@ static void build_args(run_ctx_t *rc, const op_t *op, uint32_t idx,
     for (uint32_t i = 0; i < MAX_ARGS; i++)
         pto_args_scalar(a, i < op->nargs ? op->arg[i].tag : 0);
     pto_args_scalar(a, op->mixed);
+    pto_args_scalar(a, op->blocks);
+    if (op->blocks)
+        pto_args_spmd(a, op->blocks, op->sync ? PTO_SPMD_SYNC_START : 0);
     for (uint32_t d = 0; d < op->ndeps; d++)
         pto_args_dep(a, rc->ids[op->deps[d]]);
 }
@@ -436,7 +514,11 @@ static void reference(program_t *p, world_t *w)
             tp[a] = &ts[a];
             tags[a] = v->tag;
         }
-        apply_op(tp, tags, op->nargs, i);
+        if (op->blocks)
+            for (uint32_t b = 0; b < op->blocks; b++)
+                apply_spmd(tp, tags, op->nargs, i, b, op->blocks);
+        else
+            apply_op(tp, tags, op->nargs, i);
     }
 }
 
@@ -457,7 +539,7 @@ static int run_drawn(char *why, size_t wn)
     cfg.dep_pool_entries = 2048;
     cfg.spin_us = rnd(2) ? 0 : 20;
     uint64_t data_seed = rnd(1u << 16);
-    gen_program(&p, cfg.task_window);
+    gen_program(&p, cfg.task_window, cfg.clusters);
     pto_runtime_t *rt;
     REQUIRE(pto_runtime_create(&cfg, &rt) == 0);
     REQUIRE(pto_kernel_register(rt, 1, k_op, "op") == 0);
