@@ -1,7 +1,9 @@
 /*
  * test_orch.c - the submit path end to end (src/orch.c): ordering of every
  * hazard, sequential semantics on random programs, scopes and lifetimes,
- * explicit deps, back-pressure with tiny windows, deadlock detection.
+ * explicit deps, back-pressure with tiny windows, deadlock detection,
+ * element access (get waits for writers, set for readers and writers,
+ * runtime-created and manual-local tensors, a nearly full window).
  *
  * The ordering tests log when each kernel starts and ends on one global
  * counter, so "B after A" is checked as end(A) < start(B); kernels sleep a
@@ -15,7 +17,14 @@
 #include "check.h"
 #include "pto/pto.h"
 
-enum { K_LOG = 1, K_RAND = 2, K_EMPTY = 3, K_WAIT_PEER = 4 };
+enum {
+    K_LOG = 1,
+    K_RAND = 2,
+    K_EMPTY = 3,
+    K_WAIT_PEER = 4,
+    K_SLOW_WRITE = 5,
+    K_SLOW_READ = 6
+};
 
 static _Atomic uint64_t clock_ctr;
 #define MAX_LOG 64
@@ -485,6 +494,131 @@ static void orch_too_big(pto_orch_t *o, void *u)
     CHECK(pto_task_id_is_none(pto_submit_aiv(o, K_EMPTY, &a)));
 }
 
+/* ---- element access from the orchestrator ------------------------------ */
+
+/* Slow on purpose: an access that did not wait would see the old value
+ * (get) or change it under a reader (set). */
+static int32_t elem_seen[8];
+
+/* Tensor 0 element 0 := scalar 0, after 20 ms. */
+static void k_slow_write(const pto_kernel_ctx_t *c)
+{
+    sleep_us(20000);
+    *(int32_t *)pto_tensor_data(pto_kernel_tensor(c, 0)) =
+        (int32_t)pto_kernel_scalar(c, 0);
+}
+
+/* elem_seen[scalar 0] := tensor 0 element 0, read after 20 ms. */
+static void k_slow_read(const pto_kernel_ctx_t *c)
+{
+    sleep_us(20000);
+    elem_seen[pto_kernel_scalar(c, 0)] =
+        *(const int32_t *)pto_tensor_data(pto_kernel_tensor(c, 0));
+}
+
+static int32_t cellv[4];
+
+static void slow_write(pto_orch_t *o, const pto_tensor_t *t, int32_t v,
+                       bool output)
+{
+    pto_args_t a;
+    pto_args_init(&a);
+    if (output)
+        pto_args_output_existing(&a, t);
+    else
+        pto_args_inout(&a, t);
+    pto_args_scalar(&a, (uint64_t)v);
+    CHECK(!pto_task_id_is_none(pto_submit_aiv(o, K_SLOW_WRITE, &a)));
+}
+
+static void slow_read(pto_orch_t *o, const pto_tensor_t *t, uint32_t slot)
+{
+    pto_args_t a;
+    pto_args_init(&a);
+    pto_args_input(&a, t);
+    pto_args_scalar(&a, slot);
+    CHECK(!pto_task_id_is_none(pto_submit_aic(o, K_SLOW_READ, &a)));
+}
+
+static void orch_elements(pto_orch_t *o, void *u)
+{
+    (void)u;
+    uint32_t n4[1] = {4}, idx[1] = {0};
+    int32_t v = 0;
+    pto_tensor_t x = pto_tensor_external(cellv, n4, 1, PTO_INT32);
+    /* get waits for the earlier writer */
+    slow_write(o, &x, 7, true);
+    CHECK_EQ(pto_tensor_get(o, &x, idx, &v), 0);
+    CHECK_EQ(v, 7);
+    /* set waits for the earlier reader, which must see 7 */
+    slow_read(o, &x, 0);
+    int32_t nine = 9;
+    CHECK_EQ(pto_tensor_set(o, &x, idx, &nine), 0);
+    /* ... and for the earlier writer, which would otherwise undo it */
+    slow_write(o, &x, 8, false);
+    int32_t ten = 10;
+    CHECK_EQ(pto_tensor_set(o, &x, idx, &ten), 0);
+    slow_read(o, &x, 1); /* a later reader sees the set */
+    /* an element the writers never touch does not wait for them... */
+    uint32_t idx3[1] = {3};
+    CHECK_EQ(pto_tensor_get(o, &x, idx3, &v), 0);
+    CHECK_EQ(v, 0);
+    /* runtime-created tensors, in a scope that pins a tiny window: the
+     * access waits for the writer only, never for ring space */
+    PTO_SCOPE(o, PTO_SCOPE_AUTO)
+    {
+        pto_create_info_t ci = pto_create_info(n4, 1, PTO_INT32);
+        pto_tensor_t out[6];
+        for (int i = 0; i < 6; i++) {
+            pto_args_t a;
+            pto_args_init(&a);
+            pto_args_output(&a, &ci);
+            pto_args_scalar(&a, (uint64_t)(40 + i));
+            CHECK(!pto_task_id_is_none(pto_submit_aiv(o, K_SLOW_WRITE, &a)));
+            out[i] = *pto_args_result(&a, 0);
+        }
+        CHECK_EQ(pto_tensor_get(o, &out[5], idx, &v), 0);
+        CHECK_EQ(v, 45);
+        int32_t six = 6;
+        CHECK_EQ(pto_tensor_set(o, &out[2], idx, &six), 0);
+        slow_read(o, &out[2], 2);
+        CHECK_EQ(pto_tensor_get(o, &out[2], idx, &v), 0);
+        CHECK_EQ(v, 6);
+    }
+    /* manual-local tensors are untracked: the access waits for every live
+     * task of the open MANUAL scopes */
+    PTO_SCOPE(o, PTO_SCOPE_MANUAL)
+    {
+        pto_create_info_t ci = pto_create_info(n4, 1, PTO_INT32);
+        pto_args_t a;
+        pto_args_init(&a);
+        pto_args_output(&a, &ci);
+        pto_args_scalar(&a, 77);
+        CHECK(!pto_task_id_is_none(pto_submit_aiv(o, K_SLOW_WRITE, &a)));
+        pto_tensor_t m = *pto_args_result(&a, 0);
+        CHECK_EQ(pto_tensor_get(o, &m, idx, &v), 0);
+        CHECK_EQ(v, 77);
+    }
+}
+
+static void test_element_access(void)
+{
+    /* Window 8: the scope's six output-owning tasks nearly fill ring 1. */
+    pto_runtime_t *rt = make_rt(1, 8);
+    REQUIRE(pto_kernel_register(rt, K_SLOW_WRITE, k_slow_write, "wr") == 0);
+    REQUIRE(pto_kernel_register(rt, K_SLOW_READ, k_slow_read, "rd") == 0);
+    for (int rep = 0; rep < 2; rep++) {
+        memset(cellv, 0, sizeof(cellv));
+        memset(elem_seen, 0, sizeof(elem_seen));
+        CHECK_EQ(pto_run(rt, orch_elements, NULL), 0);
+        CHECK_EQ(elem_seen[0], 7); /* the set waited for this reader */
+        CHECK_EQ(elem_seen[1], 10);
+        CHECK_EQ(cellv[0], 10);
+        CHECK_EQ(elem_seen[2], 6);
+    }
+    pto_runtime_destroy(rt);
+}
+
 static void test_deadlock(void)
 {
     pto_config_t cfg;
@@ -602,5 +736,6 @@ int main(void)
     test_retired_dep();
     test_backpressure();
     test_deadlock();
+    test_element_access();
     return check_result();
 }
