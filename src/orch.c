@@ -941,8 +941,9 @@ pto_task_id_t pto_alloc_tensors(pto_orch_t *o, pto_args_t *a)
         o->call = "pto_alloc_tensors";
         pto__orch_fail(o, PTO_EINVAL,
                        "needs at least one OUTPUT slot and nothing else "
-                       "(%u tensors, %u outputs, %u scalars)",
-                       a->ntensors, a->noutputs, a->nscalars);
+                       "(%u tensors, %u outputs, %u scalars, SPMD "
+                       "block_num %u: must be 1)",
+                       a->ntensors, a->noutputs, a->nscalars, a->block_num);
         return PTO_TASK_ID_NONE;
     }
     const uint32_t k[3] = {PTO_KERNEL_NONE, PTO_KERNEL_NONE, PTO_KERNEL_NONE};
@@ -1061,6 +1062,7 @@ void pto__orch_run_begin(pto_orch_t *o)
     o->call = "pto_run";
     o->tasks = 0;
     o->wait_ns = 0;
+    o->elem_wait_ns = 0;
     o->waits = 0;
     o->edges_inferred = 0;
     o->edges_explicit = 0;
@@ -1165,7 +1167,7 @@ static void wait_producers(pto_orch_t *o)
     }
     pto__platform_orch_idle(o->rt->plat, false);
     uint64_t t1 = pto_now_ns();
-    o->wait_ns += t1 - t0;
+    o->elem_wait_ns += t1 - t0;
     if (pto__trace_on(o->rt))
         pto__trace_emit(o->rt, PTO_EV_ELEM, t0, t1, PTO_TASK_ID_NONE, 0, 0);
 }
@@ -1229,6 +1231,10 @@ static int element_access(pto_orch_t *o, const char *call,
     if (elem.flags & PTO_TENSOR_F_RUNTIME)
         add_producer(o, elem.owner, PTO_PROD_EDGE);
     wait_producers(o);
+    /* A kernel failed while we waited: the producers completed without
+     * running, so the element holds nothing they wrote. */
+    if (orch_failed(o))
+        return o->status;
     size_t es = pto_dtype_size((pto_dtype_t)elem.dtype);
     if (write)
         memcpy(pto_tensor_data(&elem), buf, es);

@@ -47,6 +47,7 @@ struct pto_orch {
     /* Statistics of the current run. */
     uint64_t tasks;
     uint64_t wait_ns;        /* time parked on back-pressure */
+    uint64_t elem_wait_ns;   /* time element accesses waited */
     uint64_t waits;          /* orch_wait calls */
     uint64_t edges_inferred; /* wired edges, by origin */
     uint64_t edges_explicit;

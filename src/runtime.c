@@ -372,7 +372,8 @@ static void run_finish_stats(pto_runtime_t *rt, uint64_t t0, uint64_t t_orch,
     pto_run_stats_t *s = &rt->stats;
     s->tasks = rt->orch->tasks;
     s->elapsed_ns = pto_now_ns() - t0;
-    s->orch_wait_ns = wait;
+    s->orch_wait_ns = rt->orch->wait_ns;
+    s->element_wait_ns = rt->orch->elem_wait_ns;
     s->orch_ns = t_orch > wait ? t_orch - wait : 0;
     uint64_t sched, kern;
     pto__platform_counters(rt->plat, &sched, &kern);
@@ -424,7 +425,7 @@ int pto_run(pto_runtime_t *rt, pto_orch_fn orch, void *user)
     pto__orch_run_begin(rt->orch);
     orch(rt->orch, user);
     uint64_t t_orch = pto_now_ns() - t0;
-    uint64_t wait = rt->orch->wait_ns;
+    uint64_t wait = rt->orch->wait_ns + rt->orch->elem_wait_ns;
     pto__orch_run_end(rt->orch);
     if (rt->cfg.core_timing)
         pto__platform_quiesce(rt->plat);
@@ -507,9 +508,11 @@ int pto_run_stats_print(const pto_runtime_t *rt, FILE *f)
     fprintf(f, " of %u slots (depth 0..%u)\n", rt->cfg.task_window,
             PTO_RING_DEPTHS - 1);
     fprintf(f, "  orchestrator: %.3f ms submitting (%.1f%%), %llu "
-               "back-pressure waits, %.3f ms waiting\n",
+               "back-pressure waits, %.3f ms waiting, %.3f ms in element "
+               "accesses\n",
             s->orch_ns / 1e6, 100.0 * (double)s->orch_ns / el,
-            (unsigned long long)s->waits, s->orch_wait_ns / 1e6);
+            (unsigned long long)s->waits, s->orch_wait_ns / 1e6,
+            s->element_wait_ns / 1e6);
     fprintf(f, "  cores: %.3f ms in kernels, %.3f ms scheduling%s\n",
             s->kernel_ns / 1e6, s->sched_ns / 1e6,
             rt->cfg.core_timing ? "" : " (core_timing off: times are 0)");

@@ -6,6 +6,8 @@
  *   T1 buffer i is written only by its thread (0: the thread inside
  *      pto_run, bound at run begin and unbound at run end; 1 + c: core c's
  *      thread, bound once), so appends are plain stores;
+ *      The shared buffer's slots are reserved by fetch_add, so each is
+ *      written by one thread;
  *   T2 pto_trace_write runs between runs: the orchestrator has unbound,
  *      every core finished its last task of the run (pto_run returned after
  *      the drain, and the drain's acquire of the ring tails follows every
@@ -48,7 +50,9 @@ int pto__trace_create(pto_runtime_t *rt, pto_trace_t **out)
         return PTO_ENOMEM;
     tr->nbufs = 1 + 3 * rt->cfg.clusters;
     tr->bufs = calloc(tr->nbufs, sizeof(*tr->bufs));
-    if (!tr->bufs) {
+    tr->shared_cap = cap;
+    tr->shared = malloc(sizeof(pto_trace_ev_t) * (size_t)cap);
+    if (!tr->bufs || !tr->shared) {
         pto__trace_destroy(tr);
         return PTO_ENOMEM;
     }
@@ -73,6 +77,7 @@ void pto__trace_destroy(pto_trace_t *tr)
         for (uint32_t i = 0; i < tr->nbufs; i++)
             free(tr->bufs[i].ev);
     free(tr->bufs);
+    free(tr->shared);
     free(tr);
 }
 
@@ -85,7 +90,7 @@ void pto__trace_run_begin(pto_runtime_t *rt)
         tr->bufs[i].n = 0;
         tr->bufs[i].dropped = 0;
     }
-    pto_store(&tr->foreign_dropped, 0, pto_relaxed);
+    pto_store(&tr->shared_n, 0, pto_relaxed);
     tr->t_base = pto_now_ns();
     tr->recorded = true;
     tls_trace = tr;
@@ -114,18 +119,22 @@ void pto__trace_emit(pto_runtime_t *rt, pto_ev_kind_t kind, uint64_t t0,
 {
     pto_trace_t *tr = rt->trace;
     pto_trace_buf_t *buf = tls_buf;
+    pto_trace_ev_t *e;
     if (!tr)
         return;
     if (tls_trace != tr || !buf) {
-        /* relaxed: a count read after the run (T2). */
-        pto_fetch_add(&tr->foreign_dropped, 1, pto_relaxed);
-        return;
-    }
-    if (buf->n == buf->cap) {
+        /* relaxed: the slot is ours alone (T1); the writer reads after
+         * the run (T2). */
+        uint32_t i = pto_fetch_add(&tr->shared_n, 1, pto_relaxed);
+        if (i >= tr->shared_cap)
+            return; /* counted as dropped: shared_n - shared_cap */
+        e = &tr->shared[i];
+    } else if (buf->n == buf->cap) {
         buf->dropped++;
         return;
+    } else {
+        e = &buf->ev[buf->n++];
     }
-    pto_trace_ev_t *e = &buf->ev[buf->n++];
     e->t0 = t0 - tr->t_base;
     e->t1 = kind == PTO_EV_EDGE ? t1 : t1 - tr->t_base;
     e->task = task;
@@ -135,6 +144,14 @@ void pto__trace_emit(pto_runtime_t *rt, pto_ev_kind_t kind, uint64_t t0,
 }
 
 /* ---- the writer ---------------------------------------------------------- */
+
+/* Events in the shared buffer (slots reserved past its end were dropped). */
+static uint32_t shared_used(const pto_trace_t *tr)
+{
+    uint32_t n = pto_load(&tr->shared_n, pto_relaxed);
+    return n < tr->shared_cap ? n : tr->shared_cap;
+}
+
 
 /* What the writer learns about one task from the orchestrator's buffer
  * (submit, edges) and every buffer (ready, invocations). */
@@ -248,6 +265,16 @@ static void put_tracks(writer_t *w, uint32_t ncores)
 static void collect(writer_t *w)
 {
     pto_trace_t *tr = w->rt->trace;
+    for (uint32_t i = 0; i < shared_used(tr); i++) {
+        const pto_trace_ev_t *e = &tr->shared[i];
+        task_info_t *ti = e->kind == PTO_EV_READY
+                              ? info_get(w, e->task, true)
+                              : NULL;
+        if (ti) {
+            ti->has_ready = true;
+            ti->ready = e->t0;
+        }
+    }
     for (uint32_t b = 0; b < tr->nbufs; b++) {
         const pto_trace_buf_t *buf = &tr->bufs[b];
         for (uint32_t i = 0; i < buf->n; i++) {
@@ -431,7 +458,7 @@ static void put_flows(writer_t *w)
 
 static uint64_t dropped_total(const pto_trace_t *tr)
 {
-    uint64_t d = pto_load(&tr->foreign_dropped, pto_relaxed);
+    uint64_t d = pto_load(&tr->shared_n, pto_relaxed) - shared_used(tr);
     for (uint32_t i = 0; i < tr->nbufs; i++)
         d += tr->bufs[i].dropped;
     return d;
@@ -440,6 +467,9 @@ static uint64_t dropped_total(const pto_trace_t *tr)
 static void put_events(writer_t *w)
 {
     pto_trace_t *tr = w->rt->trace;
+    for (uint32_t i = 0; i < shared_used(tr); i++)
+        if (tr->shared[i].kind == PTO_EV_READY)
+            put_ready(w, &tr->shared[i]);
     for (uint32_t b = 0; b < tr->nbufs; b++) {
         const pto_trace_buf_t *buf = &tr->bufs[b];
         for (uint32_t i = 0; i < buf->n; i++) {
@@ -483,7 +513,7 @@ static int writer_init(writer_t *w, pto_runtime_t *rt)
 {
     memset(w, 0, sizeof(*w));
     w->rt = rt;
-    uint64_t n = 0;
+    uint64_t n = shared_used(rt->trace);
     for (uint32_t b = 0; b < rt->trace->nbufs; b++)
         n += rt->trace->bufs[b].n;
     w->cap = (uint32_t)(n < UINT32_MAX / 4 ? n + 1 : UINT32_MAX / 4);

@@ -5,9 +5,10 @@
  * is one predictable branch on rt->recording. On, each thread that records
  * owns one bounded buffer: the orchestrator (the thread inside pto_run) and
  * each core thread. A hook appends to the calling thread's buffer with
- * plain stores: no atomics, no locks, no allocation. A full buffer drops
- * the event and counts it; so does a thread with no buffer (a helper
- * thread calling pto_task_complete), through one relaxed atomic counter.
+ * plain stores: no atomics, no locks, no allocation. Other threads (a
+ * helper calling pto_task_complete makes dependents ready) share one more
+ * buffer, reserving each slot with a relaxed fetch_add. A full buffer drops
+ * the event and counts it.
  * Buffers are reset when a run begins and read (merged) by
  * pto_trace_write after it ended, when no thread writes them any more.
  */
@@ -55,7 +56,9 @@ struct pto_trace {
     uint64_t t_base;            /* pto_now_ns() when the run began */
     uint32_t nbufs;             /* 1 + cores: [0] orchestrator, [1 + i] core i */
     pto_trace_buf_t *bufs;
-    _Atomic uint64_t foreign_dropped; /* events of threads without a buffer */
+    pto_trace_ev_t *shared;     /* threads without a buffer of their own */
+    _Atomic uint32_t shared_n;  /* slots reserved (may pass the capacity) */
+    uint32_t shared_cap;
     bool recorded;              /* a run was recorded since create */
 };
 

@@ -23,7 +23,8 @@ enum {
     K_EMPTY = 3,
     K_WAIT_PEER = 4,
     K_SLOW_WRITE = 5,
-    K_SLOW_READ = 6
+    K_SLOW_READ = 6,
+    K_SLOW_FAIL = 7
 };
 
 static _Atomic uint64_t clock_ctr;
@@ -516,7 +517,30 @@ static void k_slow_read(const pto_kernel_ctx_t *c)
         *(const int32_t *)pto_tensor_data(pto_kernel_tensor(c, 0));
 }
 
+static void k_slow_fail(const pto_kernel_ctx_t *c)
+{
+    sleep_us(20000);
+    pto_kernel_fail(c, "no value today");
+}
+
 static int32_t cellv[4];
+static int get_rc;
+static int32_t get_out;
+
+/* The writer fails while the get waits for it: the get reports the
+ * failure and leaves *out alone. */
+static void orch_get_fails(pto_orch_t *o, void *u)
+{
+    (void)u;
+    uint32_t n4[1] = {4}, idx[1] = {0};
+    pto_tensor_t x = pto_tensor_external(cellv, n4, 1, PTO_INT32);
+    pto_args_t a;
+    pto_args_init(&a);
+    pto_args_output_existing(&a, &x);
+    CHECK(!pto_task_id_is_none(pto_submit_aiv(o, K_SLOW_FAIL, &a)));
+    get_out = -1;
+    get_rc = pto_tensor_get(o, &x, idx, &get_out);
+}
 
 static void slow_write(pto_orch_t *o, const pto_tensor_t *t, int32_t v,
                        bool output)
@@ -616,6 +640,11 @@ static void test_element_access(void)
         CHECK_EQ(cellv[0], 10);
         CHECK_EQ(elem_seen[2], 6);
     }
+    REQUIRE(pto_kernel_register(rt, K_SLOW_FAIL, k_slow_fail, "fl") == 0);
+    CHECK_EQ(pto_run(rt, orch_get_fails, NULL), PTO_EKERNELFAIL);
+    CHECK_EQ(get_rc, PTO_EKERNELFAIL);
+    CHECK_EQ(get_out, -1);
+    CHECK(strstr(pto_last_error(rt), "no value today") != NULL);
     pto_runtime_destroy(rt);
 }
 

@@ -105,7 +105,12 @@ PTO_API pto_task_id_t pto_alloc_tensors(pto_orch_t *o, pto_args_t *a);
  * tensor (its accesses are not tracked) both wait for every task submitted
  * so far in the open MANUAL scopes. Errors (sticky, like a failed submit):
  * PTO_EINVAL (NULL), PTO_ETENSOR, PTO_EBOUNDS (index outside the view),
- * PTO_ELIFETIME. Blocks until those tasks completed. */
+ * PTO_ELIFETIME; and the run's failure (e.g. PTO_EKERNELFAIL) when a kernel
+ * failed, before or while it waited: the element is then neither read nor
+ * written. Blocks until those tasks completed. Rule against back-pressure:
+ * it needs no ring space and waits only for tasks already submitted, so it
+ * never waits for the orchestrator itself (a deferral that is never
+ * signalled is the one wait that never ends). */
 PTO_API int pto_tensor_get(pto_orch_t *o, const pto_tensor_t *t,
                            const uint32_t *idx, void *out);
 PTO_API int pto_tensor_set(pto_orch_t *o, const pto_tensor_t *t,

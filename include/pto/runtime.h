@@ -118,7 +118,8 @@ PTO_API const char *pto_last_error(const pto_runtime_t *rt);
 typedef struct pto_run_stats {
     uint64_t tasks;        /* tasks submitted (alloc_tensors included) */
     uint64_t elapsed_ns;   /* pto_run from entry to return */
-    uint64_t orch_ns;      /* in the orchestration function, minus waits */
+    uint64_t orch_ns;      /* in the orchestration function, minus the
+                            * two waits below */
     uint64_t orch_wait_ns; /* orchestrator parked on back-pressure */
     uint64_t sched_ns;     /* cores doing scheduler work (all cores summed) */
     uint64_t kernel_ns;    /* cores running kernels (all cores summed) */
@@ -133,6 +134,7 @@ typedef struct pto_run_stats {
     uint64_t waits;           /* times the orchestrator waited on
                                * back-pressure (orch_wait_ns is their time) */
     uint64_t invocations;     /* kernel invocations run, all cores */
+    uint64_t element_wait_ns; /* pto_tensor_get/set waiting for producers */
     uint32_t cores;           /* entries of pto_run_core_stats */
     uint32_t pad_;
 } pto_run_stats_t;
