@@ -462,23 +462,26 @@ static bool claim_gangs(pto_platform_t *p, pto_task_t *t, uint32_t *ids)
 }
 
 /* Every block of a sync-start SPMD task at once; they meet at the task's
- * `started` counter, which counts every invocation. */
+ * `started` counter, which counts every invocation. Once the last mailbox
+ * is filled the task may run to completion and its slot be reused, so
+ * nothing of t is read after that: block_num is read up front. */
 static bool dispatch_sync(pto_core_t *c, pto_task_t *t)
 {
     pto_platform_t *p = c->p;
     uint32_t ids[3 * PTO_MAX_CLUSTERS];
     uint32_t mask = gang_roles(t);
-    uint32_t target = (uint32_t)t->nsub * t->block_num;
+    uint32_t blocks = t->block_num;
+    uint32_t target = (uint32_t)t->nsub * blocks;
     if (mask == 0) {
         if (!claim_singles(p, t, ids))
             return false;
-        for (uint32_t b = 0; b < t->block_num; b++)
+        for (uint32_t b = 0; b < blocks; b++)
             mbox_fill(&p->cores[ids[b]], t, b, &t->started, target);
         return true;
     }
     if (!claim_gangs(p, t, ids))
         return false;
-    for (uint32_t b = 0; b < t->block_num; b++)
+    for (uint32_t b = 0; b < blocks; b++)
         fill_cluster(p, ids[b], mask, t, b, &t->started, target);
     return true;
 }
