@@ -32,7 +32,9 @@
  *
  * Index. One buffer record per live base pointer (hash by base) holds all
  * its entries (newest first) and fixes a *grid* from the first access it
- * sees while it has no on-grid entry: the layout signature (layout_start,
+ * sees while it has no on-grid entry - for a runtime-created buffer, from
+ * the second: its first entry stays off-grid (most intermediates are
+ * accessed once; tm_maybe_regrid) - the layout signature (layout_start,
  * ndim, layout[], element size) and cell extents g[d] = that box's len[d].
  * An access is on-grid when it has that layout, len[d] == g[d] and
  * off[d] % g[d] == 0 for every d. Two on-grid boxes overlap iff they are the
@@ -439,7 +441,13 @@ static void tm_maybe_regrid(pto_tensormap_t *m, uint32_t b, tm_query_t *q)
     if (q->ongrid)
         return;
     if (r->ongrid == 0) {
-        tm_grid_set(m, b, q);
+        /* The first entry of a runtime-created buffer stays off-grid,
+         * without a grid: most intermediates see one tracked access in
+         * their life, and a grid would cost more than it ever saves; a
+         * second access sets it. External buffers are tiled and long
+         * lived: they get their grid at once. */
+        if (r->count != 0 || !(t->flags & PTO_TENSOR_F_RUNTIME))
+            tm_grid_set(m, b, q);
         return;
     }
     if (tm_single_cell(r->g, r->layout, r->ndim) &&
