@@ -147,6 +147,12 @@ pto_completion_t pto_kernel_defer(const pto_kernel_ctx_t *c)
         if (!pto_cas(&d->gen, &g, g + 1, pto_acquire, pto_relaxed))
             continue;
         pto_store(&d->task, c->task, pto_relaxed);
+        /* relaxed: published by the release store of pub below. */
+        pto_store(&d->id, c->task->id, pto_relaxed);
+        pto_store(&d->kernel, c->kernel_id, pto_relaxed);
+        pto_store(&d->block, c->block_index, pto_relaxed);
+        /* release: pto_deferred_pending reads the fields after seeing it. */
+        pto_store(&d->pub, g + 1, pto_release);
         /* relaxed: this thread decrements after the kernel returns, and
          * pto_task_complete runs after it got the handle; both follow
          * this increment in the counter's modification order. */
@@ -179,4 +185,30 @@ int pto_task_complete(pto_completion_t h)
         return PTO_ECOMPLETION;
     pto__sched_subtask_done(rt, t);
     return 0;
+}
+
+uint32_t pto_deferred_pending(const pto_runtime_t *rt, pto_pending_t *out,
+                              uint32_t n)
+{
+    if (!rt)
+        return 0;
+    uint32_t found = 0;
+    for (uint32_t i = 0; i < PTO_MAX_DEFERRED; i++) {
+        pto_deferred_t *d = &rt->deferred[i];
+        /* acquire: pairs with the release of pub in pto_kernel_defer. */
+        uint32_t g = pto_load(&d->gen, pto_acquire);
+        if (!(g & 1u) || pto_load(&d->pub, pto_acquire) != g)
+            continue;
+        pto_pending_t p = {pto_load(&d->id, pto_relaxed),
+                           pto_load(&d->kernel, pto_relaxed),
+                           pto_load(&d->block, pto_relaxed)};
+        /* Still the same deferral after reading it? (else skip it: it was
+         * signalled meanwhile, and the fields may be a newer one's). */
+        if (pto_load(&d->gen, pto_acquire) != g)
+            continue;
+        if (found < n && out)
+            out[found] = p;
+        found++;
+    }
+    return found;
 }

@@ -33,8 +33,11 @@ typedef struct pto_graph pto_graph_t;
 #define PTO_MAX_DEFERRED 4096u
 typedef struct pto_deferred {
     _Atomic uint32_t gen;
-    uint32_t pad_;
+    _Atomic uint32_t pub;        /* gen whose id/kernel/block are written */
     _Atomic(struct pto_task *) task;
+    _Atomic uint64_t id;         /* for pto_deferred_pending: copies, */
+    _Atomic uint32_t kernel;     /* since the task's slot may be reused */
+    _Atomic uint32_t block;      /* once the deferral is signalled */
 } pto_deferred_t;
 
 typedef struct pto_kernel_entry {

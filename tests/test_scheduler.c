@@ -308,6 +308,8 @@ static void test_kernel_fail(void)
 static pto_completion_t pending[4];
 static _Atomic int npending;
 static _Atomic int after_ran;
+static _Atomic uint64_t deferred_id; /* the deferring task, from orch */
+static _Atomic int deferred_id_set;
 
 static void k_defer(const pto_kernel_ctx_t *c)
 {
@@ -328,13 +330,22 @@ static void k_after(const pto_kernel_ctx_t *c)
 static void *completer(void *arg)
 {
     (void)arg;
-    while (atomic_load(&npending) < 1)
+    while (atomic_load(&npending) < 1 || !atomic_load(&deferred_id_set))
         sched_yield();
     struct timespec ts = {0, 20000000};
     nanosleep(&ts, NULL);
     /* The dependent must not have run while the producer is pending. */
     CHECK_EQ(atomic_load(&after_ran), 0);
+    /* A watchdog can name the pending task while the run waits. */
+    pto_pending_t pe[2];
+    CHECK_EQ(pto_deferred_pending(pending[0].rt, pe, 2), 1);
+    CHECK_EQ(pe[0].task, atomic_load(&deferred_id));
+    CHECK_EQ(pe[0].kernel_id, K_DEFER);
+    CHECK_EQ(pe[0].block, 0);
+    CHECK_EQ(pto_deferred_pending(pending[0].rt, NULL, 0), 1);
     CHECK_EQ(pto_task_complete(pending[0]), 0);
+    CHECK_EQ(pto_deferred_pending(pending[0].rt, pe, 2), 0);
+    CHECK_EQ(pto_deferred_pending(NULL, pe, 2), 0);
     CHECK_EQ(pto_task_complete(pending[0]), PTO_ECOMPLETION);
     pto_completion_t bogus = pending[0];
     bogus.index = 99999;
@@ -348,6 +359,8 @@ static void orch_defer(pto_orch_t *o, void *u)
     pto_args_t a;
     pto_args_init(&a);
     pto_task_id_t p = pto_submit_aiv(o, K_DEFER, &a);
+    atomic_store(&deferred_id, p);
+    atomic_store(&deferred_id_set, 1);
     pto_args_init(&a);
     pto_args_dep(&a, p);
     pto_submit_aic(o, K_ADD, &a);
@@ -360,6 +373,7 @@ static void test_defer(void)
     REQUIRE(pto_kernel_register(rt, K_ADD, k_after, "after") == 0);
     atomic_store(&npending, 0);
     atomic_store(&after_ran, 0);
+    atomic_store(&deferred_id_set, 0);
     pthread_t th;
     REQUIRE(pthread_create(&th, NULL, completer, NULL) == 0);
     CHECK_EQ(pto_run(rt, orch_defer, NULL), 0);

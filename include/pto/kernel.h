@@ -65,6 +65,22 @@ PTO_API pto_completion_t pto_kernel_defer(const pto_kernel_ctx_t *c);
  * blocks. */
 PTO_API int pto_task_complete(pto_completion_t h);
 
+/* One deferral that has not been signalled (pto_deferred_pending). */
+typedef struct pto_pending {
+    pto_task_id_t task;  /* the task waiting for pto_task_complete */
+    uint32_t kernel_id;  /* the kernel that deferred */
+    uint32_t block;      /* its SPMD block (0 otherwise) */
+} pto_pending_t;
+
+/* The deferrals issued and not yet signalled: fills up to n entries of out
+ * (out may be NULL when n is 0) and returns how many there are (possibly
+ * more than n). For a watchdog: a run that waits for a signal that never
+ * comes does not return, so this is how its pending tasks can be named.
+ * Thread: any, also during a run; a snapshot (an entry may be signalled
+ * while it is read). Never blocks. 0 for a NULL rt. */
+PTO_API uint32_t pto_deferred_pending(const pto_runtime_t *rt,
+                                      pto_pending_t *out, uint32_t n);
+
 #ifdef __cplusplus
 }
 #endif
