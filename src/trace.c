@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pto/trace.h"
 
@@ -502,10 +503,14 @@ static int write_all(writer_t *w)
     collect(w);
     put_events(w);
     put_flows(w);
+    /* cpus: what the core threads could really run on at once (the
+     * summary tool judges core utilisation against it). */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     fprintf(w->f, "\n],\"otherData\":{\"tasks\":%u,\"dropped_events\":%llu,"
-                  "\"trace_events_per_thread\":%u,\"clusters\":%u}}\n",
+                  "\"trace_events_per_thread\":%u,\"clusters\":%u,"
+                  "\"cpus\":%ld}}\n",
             w->ninfo, (unsigned long long)dropped, w->rt->cfg.trace_events,
-            w->rt->cfg.clusters);
+            w->rt->cfg.clusters, cpus > 0 ? cpus : 0);
     return ferror(w->f) ? PTO_ESYS : 0;
 }
 

@@ -150,6 +150,12 @@ def summarise(path):
     cp_busy = sum(s["busy_us"] for s in cp)
     used = [c for c in cores if c["invocations"] > 0]
     mean_util = (sum(c["utilisation"] for c in used) / len(used)) if used else 0.0
+    # Core threads can outnumber CPUs (the CPU platform): then the cores
+    # are saturated when their busy time fills the CPUs.
+    cpus = other.get("cpus") or len(used) or 1
+    slots = min(cpus, len(used)) if used else 1
+    busy_frac = (sum(c["busy_us"] for c in used) / (slots * span)
+                 if span > 0 else 0.0)
     orch_frac = orch["submitting_us"] / span if span > 0 else 0.0
     cp_frac = cp_busy / span if span > 0 else 0.0
     if cp_frac >= 0.7:
@@ -159,13 +165,15 @@ def summarise(path):
         verdict = ("orchestrator: it spent %.0f%% of the run submitting; "
                    "cores waited for work (fewer, larger tasks or MANUAL "
                    "scopes help)" % (100 * orch_frac))
-    elif mean_util >= 0.7:
-        verdict = ("cores: the cores that ran tasks were %.0f%% busy"
-                   % (100 * mean_util))
+    elif busy_frac >= 0.7:
+        verdict = ("cores: kernels kept %d of them (%s) %.0f%% busy"
+                   % (slots, "the machine's CPUs" if slots == cpus and
+                      cpus < len(used) else "the cores that ran tasks",
+                      100 * busy_frac))
     else:
         verdict = ("dispatch and idle time: cores %.0f%% busy, orchestrator "
                    "%.0f%% submitting, critical path %.0f%%"
-                   % (100 * mean_util, 100 * orch_frac, 100 * cp_frac))
+                   % (100 * busy_frac, 100 * orch_frac, 100 * cp_frac))
     return {
         "span_us": span,
         "tasks": len(tasks),
@@ -181,6 +189,8 @@ def summarise(path):
         "critical_path": {"tasks": len(cp), "busy_us": cp_busy,
                           "fraction": cp_frac, "steps": cp},
         "mean_core_utilisation": mean_util,
+        "cpus": cpus,
+        "core_busy_fraction": busy_frac,
         "bounded_by": verdict,
     }
 
