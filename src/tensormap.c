@@ -434,19 +434,22 @@ static void tm_demote_all(pto_tensormap_t *m, uint32_t b)
 /* Before inserting q (placed) into b: (re)establish the grid when b has no
  * on-grid entry, or replace a one-cell grid by q's multi-cell one. An
  * on-grid q changes nothing: the grid it would set is the current one. */
-static void tm_maybe_regrid(pto_tensormap_t *m, uint32_t b, tm_query_t *q)
+static void tm_maybe_regrid(pto_tensormap_t *m, uint32_t b, tm_query_t *q,
+                            bool fresh)
 {
     tm_buffer_t *r = &m->bufs[b];
     const pto_tensor_t *t = q->t;
     if (q->ongrid)
         return;
     if (r->ongrid == 0) {
-        /* The first entry of a runtime-created buffer stays off-grid,
-         * without a grid: most intermediates see one tracked access in
-         * their life, and a grid would cost more than it ever saves; a
-         * second access sets it. External buffers are tiled and long
-         * lived: they get their grid at once. */
-        if (r->count != 0 || !(t->flags & PTO_TENSOR_F_RUNTIME))
+        /* The first entry of a runtime-created buffer (its record made
+         * by this insert) stays off-grid, without a grid: most
+         * intermediates see one tracked access in their life, and a grid
+         * would cost more than it ever saves; a second access sets it
+         * (also one that found the buffer and emptied it by covering).
+         * External buffers are tiled and long lived: they get their grid
+         * at once. */
+        if (!fresh || !(t->flags & PTO_TENSOR_F_RUNTIME))
             tm_grid_set(m, b, q);
         return;
     }
@@ -658,12 +661,13 @@ void pto__tensormap_insert(pto_tensormap_t *m, const pto_tensor_t *t,
     if (m->nfree == 0 || !tm_id_ok(id) || !tm_query_init(m, &q, t))
         return;
     uint32_t b = tm_buf_find(m, t->base);
-    if (b == TM_NIL && (b = tm_buf_new(m, t->base)) == TM_NIL)
+    bool fresh = b == TM_NIL;
+    if (fresh && (b = tm_buf_new(m, t->base)) == TM_NIL)
         return;
     tm_place(m, b, &q);
     if (write && m->bufs[b].count != 0)
         tm_drop_covered(m, b, &q);
-    tm_maybe_regrid(m, b, &q);
+    tm_maybe_regrid(m, b, &q, fresh);
     tm_entry_add(m, b, &q, write, id);
     m->st.inserts++;
 }
