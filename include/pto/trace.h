@@ -48,8 +48,9 @@ PTO_API int pto_trace_enable(pto_runtime_t *rt, bool on);
  * Thread: any, not during a run on rt. Allocates (not a hot path). */
 PTO_API int pto_trace_write(pto_runtime_t *rt, const char *path);
 
-/* Events the last recorded run dropped (full buffers, or threads without
- * one such as helpers calling pto_task_complete). 0 when tracing is off. */
+/* Events the last recorded run dropped because a buffer was full: a
+ * thread's own (the orchestrator, a core) or the one other threads share
+ * (helpers calling pto_task_complete). 0 when tracing is off. */
 PTO_API uint64_t pto_trace_dropped(const pto_runtime_t *rt);
 
 /* Write the last recorded run's task graph in Graphviz DOT: tasks labelled
