@@ -183,6 +183,11 @@ int pto_graph_write_dot(pto_runtime_t *rt, const char *path)
     if (pto_load(&rt->in_run, pto_acquire))
         return pto__rt_error(rt, PTO_ESTATE,
                              "pto_graph_write_dot: a run is in progress");
+    return pto__graph_write_dot(rt, path);
+}
+
+int pto__graph_write_dot(pto_runtime_t *rt, const char *path)
+{
     const pto_graph_t *g = rt->graph;
     if (!g)
         return pto__rt_error(rt, PTO_ESTATE,

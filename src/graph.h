@@ -51,4 +51,8 @@ bool pto__graph_task(pto_graph_t *g, pto_task_id_t id, const uint32_t kern[3],
 /* One edge of the task recorded last. */
 void pto__graph_edge(pto_graph_t *g, pto_task_id_t producer, uint32_t kind);
 
+/* pto_graph_write_dot without its in-run check: for pto_run itself, after
+ * the drain and before it lets another run start. */
+int pto__graph_write_dot(pto_runtime_t *rt, const char *path);
+
 #endif /* PTO_SRC_GRAPH_H */

@@ -392,20 +392,19 @@ static void run_finish_stats(pto_runtime_t *rt, uint64_t t0, uint64_t t_orch,
     core_stats_finish(rt);
 }
 
-/* PTO_TRACE_FILE / PTO_DOT_FILE: write the run's recording. A failure is
- * reported on stderr (the environment asked for it; the run's own status
- * stays the run's). */
+/* PTO_TRACE_FILE / PTO_DOT_FILE: write the run's recording while pto_run
+ * still owns the runtime (no other run can start and reset the buffers).
+ * A failure is reported on stderr (the environment asked for it; the
+ * run's own status stays the run's). */
 static void write_env_files(pto_runtime_t *rt)
 {
     uint32_t rec = pto__recording(rt);
     if ((rec & PTO_REC_TRACE) && rt->trace_path &&
-        pto_trace_write(rt, rt->trace_path) != 0)
+        pto__trace_write(rt, rt->trace_path) != 0)
         fprintf(stderr, "pto: PTO_TRACE_FILE: %s\n", rt->last_error);
-    if ((rec & PTO_REC_GRAPH) && rt->dot_path) {
-        int rc = pto_graph_write_dot(rt, rt->dot_path);
-        if (rc != 0)
-            fprintf(stderr, "pto: PTO_DOT_FILE: %s\n", rt->last_error);
-    }
+    if ((rec & PTO_REC_GRAPH) && rt->dot_path &&
+        pto__graph_write_dot(rt, rt->dot_path) != 0)
+        fprintf(stderr, "pto: PTO_DOT_FILE: %s\n", rt->last_error);
 }
 
 int pto_run(pto_runtime_t *rt, pto_orch_fn orch, void *user)
@@ -431,14 +430,12 @@ int pto_run(pto_runtime_t *rt, pto_orch_fn orch, void *user)
         pto__platform_quiesce(rt->plat);
     pto__trace_run_end(rt);
     run_finish_stats(rt, t0, t_orch, wait);
+    write_env_files(rt);
     int rc = pto_load(&rt->run_status, pto_acquire);
-    if (rc != 0)
+    if (rc != 0) /* after the files: their messages must not replace it */
         snprintf(rt->last_error, sizeof(rt->last_error), "%s", rt->run_msg);
     /* release: the next run (any thread) sees this one's state reset. */
     pto_store(&rt->in_run, 0, pto_release);
-    write_env_files(rt);
-    if (rc != 0) /* the files' messages must not replace the run's */
-        snprintf(rt->last_error, sizeof(rt->last_error), "%s", rt->run_msg);
     return rc;
 }
 

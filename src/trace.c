@@ -537,6 +537,11 @@ int pto_trace_write(pto_runtime_t *rt, const char *path)
     if (pto_load(&rt->in_run, pto_acquire))
         return pto__rt_error(rt, PTO_ESTATE,
                              "pto_trace_write: a run is in progress");
+    return pto__trace_write(rt, path);
+}
+
+int pto__trace_write(pto_runtime_t *rt, const char *path)
+{
     if (!rt->trace)
         return pto__rt_error(rt, PTO_ESTATE,
                              "pto_trace_write: tracing is off (set "

@@ -94,6 +94,10 @@ static inline uint32_t pto__recording(const pto_runtime_t *rt)
     return pto_load(&rt->recording, pto_relaxed);
 }
 
+/* pto_trace_write without its in-run check: for pto_run itself, after
+ * the drain and before it lets another run start (T2 holds). */
+int pto__trace_write(pto_runtime_t *rt, const char *path);
+
 static inline bool pto__trace_on(const pto_runtime_t *rt)
 {
     return (pto__recording(rt) & PTO_REC_TRACE) != 0;
